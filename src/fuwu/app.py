@@ -1,0 +1,94 @@
+"""The ASGI application: create_app(settings) wires settings, database, routes and the worker."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import JSONResponse
+
+from fuwu import migrate as migrations
+from fuwu import tasks
+from fuwu.auth import api as auth_api
+from fuwu.auth import views as auth_views
+from fuwu.config import Settings
+from fuwu.customers import api as customers_api
+from fuwu.customers import views as customers_views
+from fuwu.db import make_engine, make_sessionmakers, ping, transaction
+from fuwu.jobs.worker import Worker
+from fuwu.kit.storage import LocalStore
+from fuwu.tickets import api as tickets_api
+from fuwu.tickets import views as tickets_views
+from fuwu.web import errors
+from fuwu.web.security import SecurityHeadersMiddleware
+from fuwu.web.templating import WEB_DIR, make_templates
+
+log = logging.getLogger("fuwu")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app; nothing connects until the first request or the lifespan starts."""
+    engine = make_engine(settings.db_url, pool_size=settings.db_pool_size)
+    reader, writer = make_sessionmakers(engine)
+    migrations.load_models()
+    tasks.register_all()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker: Worker | None = None
+        thread: threading.Thread | None = None
+        if settings.embedded_worker:
+            worker = Worker(writer, lease_seconds=settings.job_lease_seconds, poll_seconds=settings.worker_poll_seconds)
+            thread = threading.Thread(target=worker.run_forever, name="fuwu-worker", daemon=True)
+            thread.start()
+        yield
+        if worker is not None and thread is not None:
+            worker.stop()
+            thread.join(timeout=10)
+        engine.dispose()
+
+    app = FastAPI(
+        title="fuwu",
+        version="0.1.0",
+        description="Customer service management: tickets, people and jobs. Authenticate with "
+        "`Authorization: Bearer <token>` (create one with `fuwu token create --user NAME`).",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.reader = reader
+    app.state.writer = writer
+    app.state.store = LocalStore(settings.attachments_dir)
+    app.state.templates = make_templates(settings.timezone)
+    app.add_middleware(SecurityHeadersMiddleware, secure=settings.cookies_secure())
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> JSONResponse:
+        """No auth; 200 when the database answers."""
+        try:
+            with transaction(reader) as session:
+                ping(session)
+        except Exception:
+            log.exception("health check failed")
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": engine.dialect.name})
+
+    for router in (
+        tickets_api.router,
+        auth_api.router,
+        customers_api.router,
+        auth_views.router,
+        tickets_views.router,
+        customers_views.router,
+    ):
+        app.include_router(router)
+    return app

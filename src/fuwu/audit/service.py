@@ -1,0 +1,73 @@
+"""Write and read the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fuwu.audit.models import AuditEntry
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the keys whose values differ, as JSON-safe (before, after)."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: _plain(before.get(k)) for k in keys}, {k: _plain(after.get(k)) for k in keys}
+
+
+def record(
+    session: Session,
+    *,
+    actor_id: int | None,
+    actor_name: str,
+    action: str,
+    entity: str,
+    entity_id: object,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditEntry:
+    """Add one audit row in the caller's transaction."""
+    entry = AuditEntry(
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        before={k: _plain(v) for k, v in before.items()} if before is not None else None,
+        after={k: _plain(v) for k, v in after.items()} if after is not None else None,
+        ip=ip,
+    )
+    session.add(entry)
+    return entry
+
+
+def list_entries(
+    session: Session,
+    *,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    actor_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> Sequence[AuditEntry]:
+    """Newest first, keyset-paged by id."""
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if entity:
+        stmt = stmt.where(AuditEntry.entity == entity)
+    if entity_id:
+        stmt = stmt.where(AuditEntry.entity_id == entity_id)
+    if actor_id is not None:
+        stmt = stmt.where(AuditEntry.actor_id == actor_id)
+    if before_id is not None:
+        stmt = stmt.where(AuditEntry.id < before_id)
+    return session.scalars(stmt).all()

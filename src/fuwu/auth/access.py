@@ -1,0 +1,158 @@
+"""Signing in: passwords with rate limits, browser sessions and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from fuwu.audit import service as audit
+from fuwu.auth import passwords
+from fuwu.auth.models import ApiToken, LoginAttempt, User, UserSession
+from fuwu.auth.principal import ALL_SCOPES, Principal
+from fuwu.auth.service import get_user_by_username, principal_for
+from fuwu.errors import NotAuthenticated, NotFound, PermissionDenied, RateLimited, ValidationFailed
+from fuwu.kit.time import utcnow
+
+LOGIN_WINDOW = timedelta(minutes=15)
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def authenticate(
+    session: Session, *, username: str, password: str, ip: str | None, max_failures: int
+) -> User:
+    """The active user with this username and password; failures are counted and limited."""
+    keys = [f"user:{username.lower()}"] + ([f"ip:{ip}"] if ip else [])
+    since = utcnow() - LOGIN_WINDOW
+    failures = session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key.in_(keys), LoginAttempt.at > since)
+    ) or 0
+    if failures >= max_failures:
+        raise RateLimited("Too many failed sign-ins. Try again in %(minutes)s minutes.", minutes=15)
+    user = get_user_by_username(session, username)
+    ok = passwords.verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        for key in keys:
+            session.add(LoginAttempt(key=key))
+        raise NotAuthenticated("Wrong username or password.")
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
+    user.last_login_at = utcnow()
+    return user
+
+
+def start_session(
+    session: Session, *, user: User, hours: int, ip: str | None, user_agent: str | None
+) -> str:
+    """Create a browser session and return the cookie value (only its hash is stored)."""
+    secret = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            token_hash=_sha256(secret),
+            user_id=user.id,
+            csrf_token=secrets.token_urlsafe(32),
+            expires_at=utcnow() + timedelta(hours=hours),
+            ip=ip,
+            user_agent=(user_agent or "")[:300],
+        )
+    )
+    audit.record(
+        session, actor_id=user.id, actor_name=user.display_name, action="login",
+        entity="user", entity_id=user.id, ip=ip,
+    )
+    return secret
+
+
+def end_session(session: Session, cookie_value: str) -> None:
+    session.execute(delete(UserSession).where(UserSession.token_hash == _sha256(cookie_value)))
+
+
+def session_principal(session: Session, cookie_value: str, default_locale: str) -> Principal | None:
+    """The principal behind a session cookie, or None when unknown or expired."""
+    row = session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == _sha256(cookie_value))
+    ).first()
+    if row is None:
+        return None
+    user_session, user = row
+    if user_session.expires_at < utcnow() or not user.is_active:
+        return None
+    return principal_for(
+        session, user, csrf_token=user_session.csrf_token, default_locale=default_locale
+    )
+
+
+def create_token(
+    session: Session, *, actor: Principal, user_id: int, name: str, scopes: Sequence[str]
+) -> tuple[str, ApiToken]:
+    """Issue an API token; the plain value is returned once and never stored."""
+    if not (actor.is_admin or actor.user_id == user_id):
+        raise PermissionDenied()
+    bad = [s for s in scopes if s != "*" and s not in ALL_SCOPES]
+    if bad or not scopes:
+        raise ValidationFailed.single("scopes", "invalid_choice", choices=", ".join(("*", *ALL_SCOPES)))
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("User %(id)s does not exist.", id=user_id)
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user_id, name=name, prefix=prefix, token_hash=_sha256(secret), scopes=list(scopes)
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session, actor_id=actor.user_id, actor_name=actor.name, action="create",
+        entity="api_token", entity_id=token.id,
+        after={"user_id": user_id, "name": name, "scopes": list(scopes), "prefix": prefix},
+    )
+    return f"fuwu_{prefix}_{secret}", token
+
+
+def list_tokens(session: Session, *, actor: Principal, user_id: int) -> Sequence[ApiToken]:
+    if not (actor.is_admin or actor.user_id == user_id):
+        raise PermissionDenied()
+    return session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)).all()
+
+
+def revoke_token(session: Session, *, actor: Principal, token_id: int) -> ApiToken:
+    """Revoke a token at once; it stops working on the next request."""
+    token = session.get(ApiToken, token_id)
+    if token is None or not (actor.is_admin or actor.user_id == token.user_id):
+        raise NotFound("Token %(id)s does not exist.", id=token_id)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(
+            session, actor_id=actor.user_id, actor_name=actor.name, action="revoke",
+            entity="api_token", entity_id=token.id,
+        )
+    return token
+
+
+def token_principal(session: Session, plain: str, default_locale: str) -> Principal | None:
+    """The principal behind a bearer token, or None when it is unknown, revoked or expired."""
+    parts = plain.split("_")
+    if len(parts) < 3 or parts[0] != "fuwu":
+        return None
+    prefix, secret = parts[1], "_".join(parts[2:])
+    row = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.prefix == prefix)
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    if not hmac.compare_digest(token.token_hash, _sha256(secret)):
+        return None
+    now = utcnow()
+    if token.revoked_at is not None or not user.is_active or (token.expires_at and token.expires_at < now):
+        return None
+    return principal_for(session, user, scopes=frozenset(token.scopes), default_locale=default_locale)

@@ -1,0 +1,108 @@
+"""FastAPI dependencies: who is calling (bearer token or session cookie), scopes, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from fuwu.auth import access
+from fuwu.auth.principal import Principal
+from fuwu.errors import NotAuthenticated, PermissionDenied
+from fuwu.kit.i18n import negotiate
+from fuwu.web.deps import SAFE_METHODS, DbSession, SettingsDep
+
+SESSION_COOKIE = "fuwu_session"
+
+
+class LoginRequired(NotAuthenticated):
+    """Raised on UI pages; the error handler turns it into a redirect to /login."""
+
+
+def _remember(request: Request, principal: Principal) -> Principal:
+    request.state.principal = principal
+    request.state.locale = principal.locale
+    return principal
+
+
+def api_principal(request: Request, session: DbSession, settings: SettingsDep) -> Principal:
+    """The caller of an /api route, by `Authorization: Bearer fuwu_…`."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise NotAuthenticated("An API token is required: send 'Authorization: Bearer <token>'.")
+    default = negotiate(request.headers.get("accept-language"), settings.default_locale)
+    principal = access.token_principal(session, value.strip(), default)
+    if principal is None:
+        raise NotAuthenticated("The API token is unknown, revoked or expired.")
+    return _remember(request, principal)
+
+
+def optional_user(request: Request, session: DbSession, settings: SettingsDep) -> Principal | None:
+    """The signed-in browser user, or None."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    default = request.cookies.get("fuwu_lang") or negotiate(
+        request.headers.get("accept-language"), settings.default_locale
+    )
+    request.state.locale = default
+    if not cookie:
+        return None
+    principal = access.session_principal(session, cookie, default)
+    return _remember(request, principal) if principal else None
+
+
+async def verify_csrf(request: Request) -> None:
+    """Unsafe UI requests must echo the session's CSRF token (form field or X-CSRF-Token)."""
+    if request.method in SAFE_METHODS:
+        return
+    principal: Principal | None = getattr(request.state, "principal", None)
+    expected = principal.csrf_token if principal else request.cookies.get("fuwu_csrf")
+    # Before sign-in the token is the fuwu_csrf cookie (double submit); after, the session's.
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not hmac.compare_digest(expected, sent):
+        raise PermissionDenied("The form expired or came from another site. Reload the page and try again.")
+
+
+def ui_user(principal: Annotated[Principal | None, Depends(optional_user)]) -> Principal:
+    if principal is None:
+        raise LoginRequired()
+    return principal
+
+
+def ui_staff(principal: Annotated[Principal, Depends(ui_user)]) -> Principal:
+    if not principal.is_staff:
+        raise PermissionDenied()
+    return principal
+
+
+def ui_admin(principal: Annotated[Principal, Depends(ui_user)]) -> Principal:
+    if not principal.is_admin:
+        raise PermissionDenied()
+    return principal
+
+
+def scoped(scope: str) -> Callable[..., Principal]:
+    """A dependency: the API caller, who must hold `scope` on their token."""
+
+    def dependency(principal: Annotated[Principal, Depends(api_principal)]) -> Principal:
+        if not principal.has_scope(scope):
+            raise PermissionDenied("This API token lacks the scope '%(scope)s'.", scope=scope)
+        return principal
+
+    return dependency
+
+
+ApiCaller = Annotated[Principal, Depends(api_principal)]
+UiUser = Annotated[Principal, Depends(ui_user)]
+UiStaff = Annotated[Principal, Depends(ui_staff)]
+UiAdmin = Annotated[Principal, Depends(ui_admin)]
+OptionalUser = Annotated[Principal | None, Depends(optional_user)]
+Csrf = Depends(verify_csrf)

@@ -1,0 +1,50 @@
+"""Who is acting: a plain snapshot of the user, their teams and the token's scopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ALL_SCOPES = (
+    "tickets:read",
+    "tickets:write",
+    "customers:read",
+    "customers:write",
+    "users:read",
+    "users:write",
+    "audit:read",
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The actor every service call receives."""
+
+    user_id: int | None
+    name: str
+    role: str
+    team_ids: frozenset[int] = field(default_factory=frozenset)
+    ticket_scope: str = "team"
+    contact_id: int | None = None
+    locale: str = "zh_CN"
+    scopes: frozenset[str] | None = None  # None: a browser session, everything the role allows
+    csrf_token: str | None = None
+
+    @classmethod
+    def system(cls) -> Principal:
+        """The actor for the CLI, the demo loader and jobs."""
+        return cls(user_id=None, name="system", role="admin", ticket_scope="all")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role != "customer"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def sees_all_tickets(self) -> bool:
+        return self.role == "admin" or (self.is_staff and self.ticket_scope == "all")
+
+    def has_scope(self, scope: str) -> bool:
+        return self.scopes is None or "*" in self.scopes or scope in self.scopes

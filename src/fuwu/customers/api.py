@@ -1,0 +1,91 @@
+"""REST routes for contacts (customers), organisations and assets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from fuwu.auth.deps import scoped
+from fuwu.auth.principal import Principal
+from fuwu.customers import service as customers_service
+from fuwu.customers.schemas import (
+    AssetRead,
+    ContactCreate,
+    ContactRead,
+    ContactUpdate,
+    OrganisationCreate,
+    OrganisationRead,
+    OrganisationUpdate,
+)
+from fuwu.web.deps import DbSession
+
+router = APIRouter(prefix="/api/v1", tags=["customers"])
+Reader = Annotated[Principal, Depends(scoped("customers:read"))]
+Writer = Annotated[Principal, Depends(scoped("customers:write"))]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+@router.get("/customers", response_model=list[ContactRead])
+def list_customers(
+    session: DbSession,
+    actor: Reader,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    organisation: int | None = None,
+    after_id: int | None = None,
+    limit: Limit = 50,
+) -> object:
+    return customers_service.list_contacts(
+        session, actor=actor, q=q, organisation_id=organisation, after_id=after_id, limit=limit
+    )
+
+
+@router.post("/customers", status_code=201, response_model=ContactRead)
+def create_customer(data: ContactCreate, session: DbSession, actor: Writer) -> object:
+    return customers_service.create_contact(session, actor=actor, data=data)
+
+
+@router.get("/customers/{contact_id}", response_model=ContactRead)
+def get_customer(contact_id: int, session: DbSession, actor: Reader) -> object:
+    return customers_service.get_contact(session, actor=actor, contact_id=contact_id)
+
+
+@router.patch("/customers/{contact_id}", response_model=ContactRead)
+def update_customer(contact_id: int, data: ContactUpdate, session: DbSession, actor: Writer) -> object:
+    return customers_service.update_contact(session, actor=actor, contact_id=contact_id, data=data)
+
+
+@router.get("/customers/{contact_id}/assets", response_model=list[AssetRead])
+def customer_assets(contact_id: int, session: DbSession, actor: Reader) -> object:
+    customers_service.get_contact(session, actor=actor, contact_id=contact_id)
+    return customers_service.list_assets(session, actor=actor, contact_id=contact_id)
+
+
+@router.get("/organisations", response_model=list[OrganisationRead])
+def list_organisations(
+    session: DbSession,
+    actor: Reader,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    after_id: int | None = None,
+    limit: Limit = 50,
+) -> object:
+    return customers_service.list_organisations(session, actor=actor, q=q, after_id=after_id, limit=limit)
+
+
+@router.post("/organisations", status_code=201, response_model=OrganisationRead)
+def create_organisation(data: OrganisationCreate, session: DbSession, actor: Writer) -> object:
+    return customers_service.create_organisation(session, actor=actor, data=data)
+
+
+@router.get("/organisations/{organisation_id}", response_model=OrganisationRead)
+def get_organisation(organisation_id: int, session: DbSession, actor: Reader) -> object:
+    return customers_service.get_organisation(session, actor=actor, organisation_id=organisation_id)
+
+
+@router.patch("/organisations/{organisation_id}", response_model=OrganisationRead)
+def update_organisation(
+    organisation_id: int, data: OrganisationUpdate, session: DbSession, actor: Writer
+) -> object:
+    return customers_service.update_organisation(
+        session, actor=actor, organisation_id=organisation_id, data=data
+    )

@@ -1,0 +1,283 @@
+"""Contacts, organisations and assets; one contact per email/phone identity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from fuwu.audit import service as audit
+from fuwu.auth.principal import Principal
+from fuwu.customers.models import Asset, Contact, ContactIdentity, Organisation
+from fuwu.customers.schemas import (
+    ContactCreate,
+    ContactUpdate,
+    OrganisationCreate,
+    OrganisationUpdate,
+)
+from fuwu.errors import NotFound, PermissionDenied, ValidationFailed
+from fuwu.kit.contact_points import normalise_email, normalise_phone
+
+CONTACT_FIELDS = (
+    "name", "email", "phone", "organisation_id", "vip_level", "province", "city", "district",
+    "address", "notes", "tags",
+)
+ORG_FIELDS = ("name", "vip_level", "phone", "address", "notes", "tags")
+
+
+def _require_staff(actor: Principal) -> None:
+    if not actor.is_staff:
+        raise PermissionDenied()
+
+
+def _clean_points(email: str | None, phone: str | None) -> tuple[str | None, str | None]:
+    errors: list[dict[str, Any]] = []
+    clean_email = clean_phone = None
+    if email:
+        clean_email = normalise_email(email)
+        if clean_email is None:
+            errors.append({"field": "email", "code": "invalid_email", "params": {}})
+    if phone:
+        clean_phone = normalise_phone(phone)
+        if clean_phone is None:
+            errors.append({"field": "phone", "code": "invalid_phone", "params": {}})
+    if errors:
+        raise ValidationFailed(errors)
+    return clean_email, clean_phone
+
+
+def contact_by_identity(session: Session, kind: str, value: str) -> Contact | None:
+    return session.scalar(
+        select(Contact)
+        .join(ContactIdentity, ContactIdentity.contact_id == Contact.id)
+        .where(ContactIdentity.kind == kind, ContactIdentity.value == value)
+    )
+
+
+def _claim_identity(session: Session, contact: Contact, kind: str, value: str) -> bool:
+    """Attach an identity unless another contact holds it (savepoint: safe under races)."""
+    holder = contact_by_identity(session, kind, value)
+    if holder is not None:
+        return holder.id == contact.id
+    try:
+        with session.begin_nested():
+            session.add(ContactIdentity(contact_id=contact.id, kind=kind, value=value))
+    except IntegrityError:
+        return False
+    return True
+
+
+def find_or_create_contact(
+    session: Session,
+    *,
+    actor: Principal,
+    name: str | None,
+    email: str | None,
+    phone: str | None,
+) -> Contact:
+    """The contact behind an email or phone, created on the fly when there is none."""
+    clean_email, clean_phone = _clean_points(email, phone)
+    name = (name or "").strip()
+    if not (name or clean_email or clean_phone):
+        raise ValidationFailed.single("customer", "need_contact")
+    contact = None
+    if clean_email:
+        contact = contact_by_identity(session, "email", clean_email)
+    if contact is None and clean_phone:
+        contact = contact_by_identity(session, "phone", clean_phone)
+    if contact is not None:
+        if clean_phone and not contact.phone and _claim_identity(session, contact, "phone", clean_phone):
+            contact.phone = clean_phone
+        if clean_email and not contact.email and _claim_identity(session, contact, "email", clean_email):
+            contact.email = clean_email
+        return contact
+    display = name or (clean_email.split("@")[0] if clean_email else clean_phone) or "?"
+    contact = Contact(name=display[:100], email=clean_email, phone=clean_phone, tags=[])
+    session.add(contact)
+    session.flush()
+    for kind, value in (("email", clean_email), ("phone", clean_phone)):
+        if value and not _claim_identity(session, contact, kind, value):
+            # Lost a race to a concurrent request: use the contact that won.
+            winner = contact_by_identity(session, kind, value)
+            if winner is not None:
+                session.delete(contact)
+                session.flush()
+                return winner
+    audit.record(
+        session, actor_id=actor.user_id, actor_name=actor.name, action="create",
+        entity="contact", entity_id=contact.id,
+        after={"name": contact.name, "email": clean_email, "phone": clean_phone},
+    )
+    return contact
+
+
+def get_contact(session: Session, *, actor: Principal, contact_id: int) -> Contact:
+    """A contact with its organisation; customers see only themselves."""
+    if not actor.is_staff and actor.contact_id != contact_id:
+        raise NotFound("Contact %(id)s does not exist.", id=contact_id)
+    contact = session.scalar(
+        select(Contact)
+        .where(Contact.id == contact_id)
+        .options(selectinload(Contact.organisation), selectinload(Contact.identities))
+    )
+    if contact is None:
+        raise NotFound("Contact %(id)s does not exist.", id=contact_id)
+    return contact
+
+
+def list_contacts(
+    session: Session,
+    *,
+    actor: Principal,
+    q: str | None = None,
+    organisation_id: int | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> Sequence[Contact]:
+    """Contacts by id; q matches name, email or phone."""
+    _require_staff(actor)
+    stmt = (
+        select(Contact).options(selectinload(Contact.organisation)).order_by(Contact.id).limit(limit)
+    )
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(or_(Contact.name.like(like), Contact.email.like(like), Contact.phone.like(like)))
+    if organisation_id is not None:
+        stmt = stmt.where(Contact.organisation_id == organisation_id)
+    if after_id is not None:
+        stmt = stmt.where(Contact.id > after_id)
+    return session.scalars(stmt).all()
+
+
+def _contact_snapshot(contact: Contact) -> dict[str, Any]:
+    return {k: getattr(contact, k) for k in CONTACT_FIELDS}
+
+
+def _check_org(session: Session, organisation_id: int | None) -> None:
+    if organisation_id is not None and session.get(Organisation, organisation_id) is None:
+        raise ValidationFailed.single("organisation_id", "not_found")
+
+
+def create_contact(session: Session, *, actor: Principal, data: ContactCreate) -> Contact:
+    """Add a contact; its email and phone must not belong to another contact."""
+    _require_staff(actor)
+    email, phone = _clean_points(data.email, data.phone)
+    _check_org(session, data.organisation_id)
+    for kind, value in (("email", email), ("phone", phone)):
+        if value and contact_by_identity(session, kind, value) is not None:
+            raise ValidationFailed.single(kind, "taken")
+    contact = Contact(**{**data.model_dump(), "email": email, "phone": phone})
+    session.add(contact)
+    session.flush()
+    for kind, value in (("email", email), ("phone", phone)):
+        if value and not _claim_identity(session, contact, kind, value):
+            raise ValidationFailed.single(kind, "taken")
+    audit.record(
+        session, actor_id=actor.user_id, actor_name=actor.name, action="create",
+        entity="contact", entity_id=contact.id, after=_contact_snapshot(contact),
+    )
+    return get_contact(session, actor=actor, contact_id=contact.id)
+
+
+def update_contact(
+    session: Session, *, actor: Principal, contact_id: int, data: ContactUpdate
+) -> Contact:
+    """Change a contact; a new email or phone becomes one of its identities."""
+    _require_staff(actor)
+    contact = get_contact(session, actor=actor, contact_id=contact_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "email" in changes or "phone" in changes:
+        email, phone = _clean_points(changes.get("email"), changes.get("phone"))
+        for kind, value in (("email", email), ("phone", phone)):
+            if kind in changes and value:
+                if not _claim_identity(session, contact, kind, value):
+                    raise ValidationFailed.single(kind, "taken")
+                changes[kind] = value
+    if "organisation_id" in changes:
+        _check_org(session, changes["organisation_id"])
+    before = _contact_snapshot(contact)
+    for key, value in changes.items():
+        setattr(contact, key, value)
+    session.flush()
+    old, new = audit.diff(before, _contact_snapshot(contact))
+    if new:
+        audit.record(
+            session, actor_id=actor.user_id, actor_name=actor.name, action="update",
+            entity="contact", entity_id=contact.id, before=old, after=new,
+        )
+    session.refresh(contact)
+    return get_contact(session, actor=actor, contact_id=contact.id)
+
+
+def get_organisation(session: Session, *, actor: Principal, organisation_id: int) -> Organisation:
+    _require_staff(actor)
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound("Organisation %(id)s does not exist.", id=organisation_id)
+    return org
+
+
+def list_organisations(
+    session: Session, *, actor: Principal, q: str | None = None, after_id: int | None = None, limit: int = 50
+) -> Sequence[Organisation]:
+    _require_staff(actor)
+    stmt = select(Organisation).order_by(Organisation.id).limit(limit)
+    if q:
+        stmt = stmt.where(Organisation.name.like(f"%{q.strip()}%"))
+    if after_id is not None:
+        stmt = stmt.where(Organisation.id > after_id)
+    return session.scalars(stmt).all()
+
+
+def create_organisation(session: Session, *, actor: Principal, data: OrganisationCreate) -> Organisation:
+    """Add an organisation; names are unique."""
+    _require_staff(actor)
+    if session.scalar(select(Organisation.id).where(Organisation.name == data.name)) is not None:
+        raise ValidationFailed.single("name", "taken")
+    org = Organisation(**data.model_dump())
+    session.add(org)
+    session.flush()
+    audit.record(
+        session, actor_id=actor.user_id, actor_name=actor.name, action="create",
+        entity="organisation", entity_id=org.id, after=data.model_dump(),
+    )
+    return org
+
+
+def update_organisation(
+    session: Session, *, actor: Principal, organisation_id: int, data: OrganisationUpdate
+) -> Organisation:
+    _require_staff(actor)
+    org = get_organisation(session, actor=actor, organisation_id=organisation_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] != org.name:
+        if session.scalar(select(Organisation.id).where(Organisation.name == changes["name"])):
+            raise ValidationFailed.single("name", "taken")
+    before = {k: getattr(org, k) for k in ORG_FIELDS}
+    for key, value in changes.items():
+        setattr(org, key, value)
+    session.flush()
+    old, new = audit.diff(before, {k: getattr(org, k) for k in ORG_FIELDS})
+    if new:
+        audit.record(
+            session, actor_id=actor.user_id, actor_name=actor.name, action="update",
+            entity="organisation", entity_id=org.id, before=old, after=new,
+        )
+    return org
+
+
+def list_assets(
+    session: Session, *, actor: Principal, contact_id: int | None = None, organisation_id: int | None = None
+) -> Sequence[Asset]:
+    """Assets of a contact or organisation (customers: only their own)."""
+    if not actor.is_staff:
+        contact_id, organisation_id = actor.contact_id, None
+    stmt = select(Asset).order_by(Asset.id)
+    if contact_id is not None:
+        stmt = stmt.where(Asset.contact_id == contact_id)
+    if organisation_id is not None:
+        stmt = stmt.where(Asset.organisation_id == organisation_id)
+    return session.scalars(stmt.limit(200)).all()

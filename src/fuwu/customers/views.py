@@ -1,0 +1,7 @@
+"""HTML routes for customers and organisations (filled in by the UI work)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

@@ -1,0 +1,126 @@
+"""Typed domain errors; each carries its HTTP status and a translatable message."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+# Field-level error codes → English message (msgid). Translated at the edge.
+FIELD_MESSAGES: dict[str, str] = {
+    "missing": "%(field)s is required",
+    "extra_forbidden": "%(field)s is not a known field",
+    "too_long": "%(field)s is too long (at most %(max)s)",
+    "too_short": "%(field)s is too short (at least %(min)s)",
+    "invalid": "%(field)s is not valid",
+    "invalid_choice": "%(field)s must be one of: %(choices)s",
+    "invalid_email": "%(field)s is not a valid email address",
+    "invalid_phone": "%(field)s is not a valid phone number",
+    "invalid_cursor": "%(field)s is not a cursor this server issued",
+    "invalid_sort": "%(field)s cannot sort by this; use one of: %(choices)s",
+    "not_found": "%(field)s does not exist",
+    "taken": "%(field)s is already taken",
+    "too_large": "%(field)s is too large (at most %(max)s bytes)",
+    "blocked_type": "%(field)s has a file type that is not allowed",
+    "empty": "%(field)s must not be empty",
+    "weak_password": "%(field)s must have at least %(min)s characters, not only letters or digits",
+    "need_contact": "%(field)s needs at least one of name, email or phone",
+    "out_of_range": "%(field)s is out of range (%(detail)s)",
+    "not_in_team": "%(field)s is not a member of the chosen team",
+    "type": "%(field)s has the wrong type: %(detail)s",
+}
+
+# Field names → label msgids, translated at the edge.
+FIELD_LABELS: dict[str, str] = {
+    "subject": "Subject",
+    "description": "Description",
+    "priority": "Priority",
+    "status": "Status",
+    "type": "Type",
+    "channel": "Channel",
+    "customer": "Customer",
+    "customer_id": "Customer",
+    "customer.email": "Customer email",
+    "customer.phone": "Customer phone",
+    "customer.name": "Customer name",
+    "assignee_id": "Assignee",
+    "team_id": "Team",
+    "tags": "Tags",
+    "body": "Message",
+    "kind": "Kind",
+    "file": "File",
+    "email": "Email",
+    "phone": "Phone",
+    "name": "Name",
+    "username": "Username",
+    "password": "Password",
+    "display_name": "Display name",
+    "role": "Role",
+    "team_ids": "Teams",
+    "member_ids": "Members",
+    "organisation_id": "Organisation",
+    "version": "Version",
+    "cursor": "Cursor",
+    "sort": "Sort",
+    "scopes": "Scopes",
+    "limit": "Limit",
+}
+
+
+class DomainError(Exception):
+    """Base of every error a user may see."""
+
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "error"
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
+
+
+class NotAuthenticated(DomainError):
+    status_code = 401
+    code = "not_authenticated"
+
+    def __init__(self, message: str = "Please sign in.") -> None:
+        super().__init__(message)
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+    code = "permission_denied"
+
+    def __init__(self, message: str = "You do not have permission to do this.", **params: Any) -> None:
+        super().__init__(message, **params)
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self, message: str = "Not found.", **params: Any) -> None:
+        super().__init__(message, **params)
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class RateLimited(DomainError):
+    status_code = 429
+    code = "rate_limited"
+
+
+class ValidationFailed(DomainError):
+    """422 with one entry per field: {field, code, params}."""
+
+    status_code = 422
+    code = "validation_failed"
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("Some fields are not valid.")
+        self.errors = errors
+
+    @classmethod
+    def single(cls, field: str, code: str, **params: Any) -> ValidationFailed:
+        return cls([{"field": field, "code": code, "params": params}])

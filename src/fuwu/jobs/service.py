@@ -1,0 +1,149 @@
+"""Enqueue jobs, emit events (outbox), claim and settle jobs."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from fuwu.errors import NotFound
+from fuwu.jobs import registry
+from fuwu.jobs.models import DomainEvent, Job
+from fuwu.kit.time import utcnow
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    idempotency_key: str | None = None,
+    run_at: datetime | None = None,
+    max_attempts: int = 8,
+) -> Job | None:
+    """Add a job in the caller's transaction; a known idempotency key adds nothing."""
+    if idempotency_key is not None:
+        existing = session.scalar(select(Job.id).where(Job.idempotency_key == idempotency_key))
+        if existing is not None:
+            return None
+    job = Job(
+        kind=kind,
+        payload=payload or {},
+        idempotency_key=idempotency_key,
+        run_at=run_at or utcnow(),
+        max_attempts=max_attempts,
+        state="queued",
+        attempts=0,
+    )
+    session.add(job)
+    return job
+
+
+def emit(
+    session: Session,
+    name: str,
+    *,
+    entity: str,
+    entity_id: int,
+    actor_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> DomainEvent:
+    """Write a domain event and a job for each subscriber, in the caller's transaction."""
+    event = DomainEvent(
+        name=name, entity=entity, entity_id=entity_id, actor_id=actor_id, payload=payload or {}
+    )
+    session.add(event)
+    kinds = registry.subscribers(name)
+    if kinds:
+        session.flush([event])
+        for kind in kinds:
+            enqueue(
+                session,
+                kind,
+                {"event_id": event.id, "event": name, "entity_id": entity_id},
+                idempotency_key=f"{kind}:event:{event.id}",
+            )
+    return event
+
+
+def latest_event_id(session: Session) -> int:
+    """The id of the newest domain event (0 when none): a cheap change marker."""
+    return int(session.scalar(select(func.max(DomainEvent.id))) or 0)
+
+
+def claim(session: Session, *, worker_id: str, lease_seconds: int, batch: int = 10) -> list[int]:
+    """Take up to `batch` due jobs (or ones whose lease ran out) and lease them to a worker."""
+    now = utcnow()
+    due = or_(
+        and_(Job.state == "queued", Job.run_at <= now),
+        and_(Job.state == "running", Job.locked_until < now),
+    )
+    stmt = select(Job.id).where(due).order_by(Job.run_at, Job.id).limit(batch)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    ids = list(session.scalars(stmt))
+    if ids:
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(ids))
+            .values(
+                state="running",
+                locked_by=worker_id,
+                locked_until=now + timedelta(seconds=lease_seconds),
+                attempts=Job.attempts + 1,
+            )
+        )
+    return ids
+
+
+def backoff(attempt: int) -> timedelta:
+    """Exponential backoff with jitter: 10 s, 20 s, 40 s … capped at one hour."""
+    seconds = min(10 * 2 ** max(attempt - 1, 0), 3600)
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+def mark_done(session: Session, job: Job) -> None:
+    """Settle a job as done (in the same transaction as the handler's effects)."""
+    job.state = "done"
+    job.finished_at = utcnow()
+    job.locked_until = None
+    job.last_error = None
+
+
+def mark_failed(session: Session, job_id: int, *, worker_id: str, error: str) -> None:
+    """Record a failure: retry later with backoff, or move to the dead-letter list."""
+    job = session.get(Job, job_id)
+    if job is None or job.locked_by != worker_id or job.state != "running":
+        return
+    job.last_error = error[-4000:]
+    job.locked_until = None
+    if job.attempts >= job.max_attempts:
+        job.state = "dead"
+        job.finished_at = utcnow()
+    else:
+        job.state = "queued"
+        job.run_at = utcnow() + backoff(job.attempts)
+
+
+def list_jobs(session: Session, *, state: str | None = None, limit: int = 100) -> Sequence[Job]:
+    """Jobs newest first, optionally in one state (e.g. the dead-letter list)."""
+    stmt = select(Job).order_by(Job.id.desc()).limit(limit)
+    if state:
+        stmt = stmt.where(Job.state == state)
+    return session.scalars(stmt).all()
+
+
+def retry(session: Session, job_id: int) -> Job:
+    """Put a dead (or failed) job back in the queue for another round of attempts."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound("Job %(id)s does not exist.", id=job_id)
+    job.state = "queued"
+    job.attempts = 0
+    job.run_at = utcnow()
+    job.finished_at = None
+    return job

@@ -1,0 +1,167 @@
+"""REST routes for tickets, messages and attachments under /api/v1."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from starlette.responses import StreamingResponse
+
+from fuwu.auth.deps import scoped
+from fuwu.auth.principal import Principal
+from fuwu.errors import ValidationFailed
+from fuwu.tickets import messages as messages_service
+from fuwu.tickets import repository
+from fuwu.tickets import service as tickets_service
+from fuwu.tickets.models import Attachment
+from fuwu.tickets.schemas import (
+    AttachmentRead,
+    HistoryRead,
+    MessageCreate,
+    MessageRead,
+    TicketCreate,
+    TicketPage,
+    TicketRead,
+    TicketUpdate,
+)
+from fuwu.web.deps import DbSession, SettingsDep, client_ip
+
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+Reader = Annotated[Principal, Depends(scoped("tickets:read"))]
+Writer = Annotated[Principal, Depends(scoped("tickets:write"))]
+CSV = Annotated[str | None, Query(description="Comma-separated values")]
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else []
+
+
+@router.post("/tickets", status_code=201, response_model=TicketRead)
+def create_ticket(data: TicketCreate, session: DbSession, actor: Writer, settings: SettingsDep) -> object:
+    ticket = tickets_service.create_ticket(
+        session, actor=actor, data=data, number_pattern=settings.ticket_number_pattern,
+        timezone=settings.timezone, default_channel="api",
+    )
+    return tickets_service.get_ticket(session, actor=actor, ticket_id=ticket.id)
+
+
+@router.get("/tickets", response_model=TicketPage)
+def list_tickets(
+    session: DbSession,
+    actor: Reader,
+    status: CSV = None,
+    status_category: CSV = None,
+    priority: CSV = None,
+    assignee: Annotated[str | None, Query(description="user id, 'me' or 'none'")] = None,
+    team: Annotated[str | None, Query(description="team id, 'mine' or 'none'")] = None,
+    customer: int | None = None,
+    organisation: int | None = None,
+    tag: str | None = None,
+    channel: str | None = None,
+    type: str | None = None,  # noqa: A002 - the public parameter name
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    sort: str = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=200)] = 25,
+    cursor: str | None = None,
+) -> TicketPage:
+    filters = repository.TicketFilter(
+        status=_split(status), status_category=_split(status_category), priority=_split(priority),
+        assignee=assignee, team=team, customer_id=customer, organisation_id=organisation, tag=tag,
+        channel=channel, type=type, q=q, created_after=created_after, created_before=created_before,
+    )
+    rows, next_cursor = repository.list_tickets(
+        session, actor=actor, filters=filters, sort=sort, limit=limit, cursor=cursor
+    )
+    return TicketPage(items=[TicketRead.model_validate(t) for t in rows], next_cursor=next_cursor)
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketRead)
+def get_ticket(ticket_id: int, session: DbSession, actor: Reader) -> object:
+    return tickets_service.get_ticket(session, actor=actor, ticket_id=ticket_id)
+
+
+@router.patch("/tickets/{ticket_id}", response_model=TicketRead)
+def update_ticket(
+    ticket_id: int,
+    data: TicketUpdate,
+    request: Request,
+    session: DbSession,
+    actor: Writer,
+    if_match: Annotated[str | None, Header(description="The version you read, as an ETag")] = None,
+) -> object:
+    if if_match and data.version is None:
+        try:
+            data.version = int(if_match.strip().strip('W/"').strip('"'))
+        except ValueError as exc:
+            raise ValidationFailed.single("version", "invalid") from exc
+    return tickets_service.update_ticket(
+        session, actor=actor, ticket_id=ticket_id, data=data, ip=client_ip(request)
+    )
+
+
+@router.get("/tickets/{ticket_id}/messages", response_model=list[MessageRead])
+def list_messages(ticket_id: int, session: DbSession, actor: Reader) -> object:
+    return messages_service.list_messages(session, actor=actor, ticket_id=ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/messages", status_code=201, response_model=MessageRead)
+def add_message(ticket_id: int, data: MessageCreate, session: DbSession, actor: Writer) -> object:
+    message = messages_service.add_message(
+        session, actor=actor, ticket_id=ticket_id, body=data.body, kind=data.kind, channel="api"
+    )
+    return MessageRead(
+        id=message.id, ticket_id=message.ticket_id, kind=message.kind, author_name=message.author_name,
+        from_customer=message.from_customer, channel=message.channel, body=message.body,
+        created_at=message.created_at, attachments=[],
+    )
+
+
+@router.get("/tickets/{ticket_id}/history", response_model=list[HistoryRead])
+def history(ticket_id: int, session: DbSession, actor: Reader) -> object:
+    items = messages_service.timeline(session, actor=actor, ticket_id=ticket_id)
+    return [i.event for i in items if i.event is not None]
+
+
+@router.get("/tickets/{ticket_id}/attachments", response_model=list[AttachmentRead])
+def list_attachments(ticket_id: int, session: DbSession, actor: Reader) -> object:
+    return messages_service.list_attachments(session, actor=actor, ticket_id=ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/attachments", status_code=201, response_model=AttachmentRead)
+def upload_attachment(
+    ticket_id: int,
+    request: Request,
+    session: DbSession,
+    actor: Writer,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File()],
+    message_id: Annotated[int | None, Form()] = None,
+) -> object:
+    return messages_service.add_attachment(
+        session, actor=actor, store=request.app.state.store, ticket_id=ticket_id,
+        filename=file.filename or "file", content_type=file.content_type, stream=file.file,
+        max_bytes=settings.attachment_max_bytes,
+        blocked_extensions=settings.attachment_blocked_extensions, message_id=message_id,
+    )
+
+
+@router.get("/attachments/{attachment_id}")
+def download(attachment_id: int, request: Request, session: DbSession, actor: Reader) -> StreamingResponse:
+    attachment = messages_service.get_attachment(session, actor=actor, attachment_id=attachment_id)
+    return attachment_response(request, attachment)
+
+
+def attachment_response(request: Request, attachment: Attachment) -> StreamingResponse:
+    """Serve a stored file as a download: nosniff, attachment disposition, sandboxed."""
+    handle = request.app.state.store.open(attachment.sha256)
+    headers = {
+        "Content-Disposition": f"attachment; filename=\"download\"; filename*=UTF-8''{quote(attachment.filename)}",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Content-Length": str(attachment.size),
+    }
+    return StreamingResponse(handle, media_type=messages_service.download_type(attachment), headers=headers)

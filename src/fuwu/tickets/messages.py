@@ -1,0 +1,164 @@
+"""Replies, internal notes, attachments and the merged timeline of a ticket."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from fuwu.auth.principal import Principal
+from fuwu.errors import NotFound, PermissionDenied, ValidationFailed
+from fuwu.jobs import service as jobs
+from fuwu.kit.storage import LocalStore, TooLarge
+from fuwu.kit.time import utcnow
+from fuwu.tickets.models import Attachment, Message, Ticket, TicketEvent
+from fuwu.tickets.service import _apply_status, get_ticket
+
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+
+
+def add_message(
+    session: Session, *, actor: Principal, ticket_id: int, body: str, kind: str, channel: str = "web"
+) -> Message:
+    """Add a reply or note; a customer's reply reopens a pending or resolved ticket."""
+    ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
+    if kind not in ("reply", "note"):
+        raise ValidationFailed.single("kind", "invalid_choice", choices="reply, note")
+    if not body.strip():
+        raise ValidationFailed.single("body", "empty")
+    if kind == "note" and not actor.is_staff:
+        raise PermissionDenied()
+    now = utcnow()
+    message = Message(
+        ticket_id=ticket.id, kind=kind, author_user_id=actor.user_id,
+        author_contact_id=None if actor.is_staff else actor.contact_id,
+        author_name=actor.name, from_customer=not actor.is_staff, channel=channel,
+        body=body, created_at=now,
+    )
+    session.add(message)
+    if actor.is_staff and kind == "reply" and ticket.first_response_at is None:
+        ticket.first_response_at = now
+    if not actor.is_staff and ticket.status_category in ("pending", "resolved", "closed"):
+        old = ticket.status
+        _apply_status(ticket, "open")
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id, actor_id=actor.user_id, actor_name=actor.name,
+                kind="reopened", changes={"status": [old, "open"]},
+            )
+        )
+    ticket.updated_at = now
+    session.flush()
+    jobs.emit(
+        session, "message.created", entity="ticket", entity_id=ticket.id, actor_id=actor.user_id,
+        payload={"message_id": message.id, "kind": kind, "from_customer": message.from_customer},
+    )
+    return message
+
+
+def list_messages(session: Session, *, actor: Principal, ticket_id: int) -> Sequence[Message]:
+    """Messages oldest first; customers do not see internal notes."""
+    get_ticket(session, actor=actor, ticket_id=ticket_id)
+    stmt = (
+        select(Message)
+        .where(Message.ticket_id == ticket_id)
+        .options(selectinload(Message.attachments))
+        .order_by(Message.created_at, Message.id)
+    )
+    if not actor.is_staff:
+        stmt = stmt.where(Message.kind == "reply")
+    return session.scalars(stmt).all()
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """A message or a system event, in one time-ordered list."""
+
+    at: datetime
+    message: Message | None = None
+    event: TicketEvent | None = None
+
+
+def timeline(session: Session, *, actor: Principal, ticket_id: int) -> list[TimelineItem]:
+    """Messages and system events of a ticket, oldest first."""
+    messages = list_messages(session, actor=actor, ticket_id=ticket_id)
+    items = [TimelineItem(at=m.created_at, message=m) for m in messages]
+    if actor.is_staff:
+        events = session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        )
+        items.extend(TimelineItem(at=e.created_at, event=e) for e in events)
+    return sorted(items, key=lambda item: item.at)
+
+
+def _safe_filename(name: str) -> str:
+    base = PurePosixPath(name.replace("\\", "/")).name
+    cleaned = "".join(c for c in base if c.isprintable() and c not in '"\r\n').strip()
+    return cleaned[:255] or "file"
+
+
+def add_attachment(
+    session: Session,
+    *,
+    actor: Principal,
+    store: LocalStore,
+    ticket_id: int,
+    filename: str,
+    content_type: str | None,
+    stream: BinaryIO,
+    max_bytes: int,
+    blocked_extensions: Sequence[str],
+    message_id: int | None = None,
+) -> Attachment:
+    """Store an upload on a ticket; refuse blocked types and files over the limit."""
+    ticket: Ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
+    name = _safe_filename(filename)
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in {e.lower() for e in blocked_extensions}:
+        raise ValidationFailed.single("file", "blocked_type")
+    try:
+        sha, size = store.save(stream, max_bytes=max_bytes)
+    except TooLarge as exc:
+        raise ValidationFailed.single("file", "too_large", max=max_bytes) from exc
+    if size == 0:
+        raise ValidationFailed.single("file", "empty")
+    guessed = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    attachment = Attachment(
+        ticket_id=ticket.id, message_id=message_id, filename=name, content_type=guessed[:100],
+        size=size, sha256=sha, is_public=True, uploaded_by_id=actor.user_id,
+    )
+    session.add(attachment)
+    ticket.updated_at = utcnow()
+    session.flush()
+    return attachment
+
+
+def get_attachment(session: Session, *, actor: Principal, attachment_id: int) -> Attachment:
+    """An attachment of a ticket the actor may see; customers only those on public replies."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound("Attachment %(id)s does not exist.", id=attachment_id)
+    get_ticket(session, actor=actor, ticket_id=attachment.ticket_id)
+    if not actor.is_staff and attachment.message_id is not None:
+        message = session.get(Message, attachment.message_id)
+        if message is not None and message.kind == "note":
+            raise NotFound("Attachment %(id)s does not exist.", id=attachment_id)
+    return attachment
+
+
+def download_type(attachment: Attachment) -> str:
+    """The Content-Type to serve: known-safe types as they are, everything else as bytes."""
+    return attachment.content_type if attachment.content_type in INLINE_TYPES else "application/octet-stream"
+
+
+def list_attachments(session: Session, *, actor: Principal, ticket_id: int) -> Sequence[Attachment]:
+    get_ticket(session, actor=actor, ticket_id=ticket_id)
+    return session.scalars(
+        select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
+    ).all()

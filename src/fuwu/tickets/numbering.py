@@ -1,0 +1,44 @@
+"""Ticket numbers from a pattern such as SR{yyyy}{mm}{dd}-{seq:05}, unique under concurrency."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from fuwu.db import increment_counter
+from fuwu.kit.time import utcnow
+from fuwu.tickets.models import TicketCounter
+
+TOKEN = re.compile(r"\{(yyyy|yy|mm|dd|seq(?::0(\d))?)\}")
+
+
+def render(pattern: str, when: datetime, seq: int | None) -> str:
+    """Fill the date tokens (and the sequence, or '#' when seq is None)."""
+
+    def fill(match: re.Match[str]) -> str:
+        token = match.group(1)
+        if token == "yyyy":
+            return f"{when.year:04d}"
+        if token == "yy":
+            return f"{when.year % 100:02d}"
+        if token == "mm":
+            return f"{when.month:02d}"
+        if token == "dd":
+            return f"{when.day:02d}"
+        if seq is None:
+            return "#"
+        width = int(match.group(2) or 0)
+        return str(seq).zfill(width)
+
+    return TOKEN.sub(fill, pattern)
+
+
+def next_number(session: Session, *, pattern: str, timezone: str) -> str:
+    """The next number: the sequence restarts whenever the date part of the pattern changes."""
+    now = utcnow().astimezone(ZoneInfo(timezone))
+    key = render(pattern, now, None)
+    seq = increment_counter(session, TicketCounter.__table__, key)
+    return render(pattern, now, seq)

@@ -1,0 +1,148 @@
+"""API shapes for tickets, messages, attachments and the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Priority = Literal["low", "normal", "high", "urgent"]
+Channel = Literal["web", "portal", "email", "phone", "api", "wecom", "dingtalk", "feishu", "iot", "chat"]
+StatusKey = Literal["new", "open", "pending", "resolved", "closed"]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+CustomValue = str | int | float | bool | None | list[str]
+MAX_CUSTOM_KEYS = 100
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CustomerIn(Strict):
+    name: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=32)
+
+
+def _check_custom(value: dict[str, CustomValue]) -> dict[str, CustomValue]:
+    if len(value) > MAX_CUSTOM_KEYS:
+        raise ValueError(f"at most {MAX_CUSTOM_KEYS} custom fields")
+    for key in value:
+        if not key.replace("_", "").isalnum() or not key.isascii() or len(key) > 64:
+            raise ValueError(f"custom field key {key!r} must be letters, digits or _")
+    return value
+
+
+class TicketCreate(Strict):
+    subject: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=50_000)
+    priority: Priority = "normal"
+    type: str = Field(default="general", min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+    channel: Channel | None = None
+    customer: CustomerIn | None = None
+    customer_id: int | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=30)
+    custom: dict[str, CustomValue] = Field(default_factory=dict)
+
+    _custom = field_validator("custom")(_check_custom)
+
+
+class TicketUpdate(Strict):
+    subject: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=50_000)
+    status: StatusKey | None = None
+    priority: Priority | None = None
+    type: str | None = Field(default=None, min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+    customer_id: int | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=30)
+    custom: dict[str, CustomValue] | None = None
+    version: int | None = Field(default=None, ge=1, description="The version you read; 409 if stale.")
+
+    @field_validator("custom")
+    @classmethod
+    def _custom_ok(cls, value: dict[str, CustomValue] | None) -> dict[str, CustomValue] | None:
+        return None if value is None else _check_custom(value)
+
+
+class Ref(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+
+
+class UserRef(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    display_name: str
+
+
+class TicketRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    number: str
+    subject: str
+    description: str
+    type: str = Field(validation_alias="type_key")
+    status: str
+    status_category: str
+    priority: str
+    channel: str
+    customer: Ref | None
+    organisation: Ref | None
+    assignee: UserRef | None
+    team: Ref | None
+    tags: list[str]
+    custom: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    version: int
+
+
+class TicketPage(BaseModel):
+    items: list[TicketRead]
+    next_cursor: str | None
+
+
+class MessageCreate(Strict):
+    body: str = Field(min_length=1, max_length=100_000)
+    kind: Literal["reply", "note"] = "reply"
+
+
+class AttachmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    message_id: int | None
+    created_at: datetime
+
+
+class MessageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    ticket_id: int
+    kind: str
+    author_name: str
+    from_customer: bool
+    channel: str
+    body: str
+    created_at: datetime
+    attachments: list[AttachmentRead]
+
+
+class HistoryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: str
+    actor_name: str
+    changes: dict[str, Any]
+    created_at: datetime

@@ -1,0 +1,145 @@
+"""One place that turns errors into responses: JSON under /api, a page or fragment elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from fuwu.errors import (
+    FIELD_LABELS,
+    FIELD_MESSAGES,
+    DomainError,
+    NotAuthenticated,
+    ValidationFailed,
+)
+from fuwu.kit.i18n import gettext, negotiate
+from fuwu.web.templating import is_htmx, render
+
+log = logging.getLogger("fuwu.errors")
+
+PYDANTIC_CODES = {
+    "missing": "missing",
+    "extra_forbidden": "extra_forbidden",
+    "string_too_long": "too_long",
+    "too_long": "too_long",
+    "string_too_short": "too_short",
+    "too_short": "too_short",
+    "literal_error": "invalid_choice",
+    "enum": "invalid_choice",
+    "string_pattern_mismatch": "invalid",
+    "value_error": "invalid",
+    "greater_than_equal": "out_of_range",
+    "less_than_equal": "out_of_range",
+    "greater_than": "out_of_range",
+    "less_than": "out_of_range",
+}
+STATUS_MESSAGES = {404: "Not found.", 405: "Method not allowed.", 400: "Bad request."}
+
+
+def locale_of(request: Request) -> str:
+    found: str | None = getattr(request.state, "locale", None)
+    if found:
+        return found
+    return negotiate(request.headers.get("accept-language"), request.app.state.settings.default_locale)
+
+
+def field_message(locale: str, field: str, code: str, params: dict[str, Any]) -> str:
+    label = gettext(locale, FIELD_LABELS.get(field, field)) if field else ""
+    template = FIELD_MESSAGES.get(code, FIELD_MESSAGES["invalid"])
+    safe = {k: ("" if v is None else v) for k, v in params.items()}
+    safe.setdefault("max", "")
+    safe.setdefault("min", "")
+    safe.setdefault("choices", "")
+    safe.setdefault("detail", "")
+    safe.setdefault("expected", "")
+    return gettext(locale, template, field=label or field, **safe).strip()
+
+
+def _from_pydantic(error: dict[str, Any]) -> dict[str, Any]:
+    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header", "form")]
+    field = ".".join(loc)
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    code = PYDANTIC_CODES.get(kind, "type")
+    params: dict[str, Any] = {"detail": error.get("msg", "")}
+    if "max_length" in ctx:
+        params["max"] = ctx["max_length"]
+    if "min_length" in ctx:
+        params["min"] = ctx["min_length"]
+    if "expected" in ctx:
+        params["choices"] = ctx["expected"]
+    if kind.endswith("_parsing") or kind.endswith("_type"):
+        code = "type"
+    return {"field": field, "code": code, "params": params}
+
+
+def _json_error(request: Request, status: int, code: str, message: str, fields: list[dict[str, Any]] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if fields is not None:
+        body["error"]["fields"] = fields
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _page_error(request: Request, status: int, message: str, fields: list[dict[str, Any]] | None = None) -> Response:
+    template = "errors/fragment.html" if is_htmx(request) else "errors/page.html"
+    response = render(request, template, {"status": status, "message": message, "fields": fields or []}, status_code=status)
+    if is_htmx(request):
+        response.headers["HX-Retarget"] = "#flash"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def _respond(request: Request, status: int, code: str, message: str, fields: list[dict[str, Any]] | None = None) -> Response:
+    if request.url.path.startswith("/api/") or request.url.path == "/healthz":
+        return _json_error(request, status, code, message, fields)
+    if status == 401:
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": "/login"})
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    return _page_error(request, status, message, fields)
+
+
+def _translated_fields(locale: str, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"field": e["field"], "code": e["code"], "message": field_message(locale, e["field"], e["code"], e.get("params", {}))}
+        for e in errors
+    ]
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on an app."""
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        locale = locale_of(request)
+        message = gettext(locale, exc.message, **exc.params)
+        fields = _translated_fields(locale, exc.errors) if isinstance(exc, ValidationFailed) else None
+        if isinstance(exc, NotAuthenticated):
+            return _respond(request, 401, exc.code, message)
+        return _respond(request, exc.status_code, exc.code, message, fields)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        locale = locale_of(request)
+        errors = [_from_pydantic(e) for e in exc.errors()]
+        message = gettext(locale, "Some fields are not valid.")
+        return _respond(request, 422, "validation_failed", message, _translated_fields(locale, errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        locale = locale_of(request)
+        text = STATUS_MESSAGES.get(exc.status_code, "Request failed.")
+        return _respond(request, exc.status_code, "http_error", gettext(locale, text))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        locale = locale_of(request)
+        text = gettext(locale, "Something went wrong on our side. Nothing was saved; please try again.")
+        return _respond(request, 500, "internal_error", text)
