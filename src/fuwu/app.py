@@ -42,7 +42,11 @@ def create_app(settings: Settings) -> FastAPI:
         worker: Worker | None = None
         thread: threading.Thread | None = None
         if settings.embedded_worker:
-            worker = Worker(writer, lease_seconds=settings.job_lease_seconds, poll_seconds=settings.worker_poll_seconds)
+            worker = Worker(
+                writer,
+                lease_seconds=settings.job_lease_seconds,
+                poll_seconds=settings.worker_poll_seconds,
+            )
             thread = threading.Thread(target=worker.run_forever, name="fuwu-worker", daemon=True)
             thread.start()
         yield

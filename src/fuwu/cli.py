@@ -10,8 +10,8 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
 
 from fuwu import migrate as migrations
 from fuwu import tasks
@@ -25,7 +25,9 @@ from fuwu.errors import DomainError
 from fuwu.jobs.worker import Worker
 
 app = typer.Typer(
-    help="fuwu — customer service management.", no_args_is_help=True, add_completion=False,
+    help="fuwu — customer service management.",
+    no_args_is_help=True,
+    add_completion=False,
     pretty_exceptions_enable=False,
 )
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -81,18 +83,28 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
     workers: Annotated[int, typer.Option(help="server processes")] = 1,
-    no_worker: Annotated[bool, typer.Option("--no-worker", help="do not run jobs in this process")] = False,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="do not run jobs in this process")
+    ] = False,
 ) -> None:
     """Serve the web UI and the API (with a job worker thread inside unless --no-worker)."""
-    import uvicorn  # noqa: PLC0415 - only this command needs it
+    import uvicorn
 
     settings = load_settings()
     if no_worker:
         os.environ["FUWU_EMBEDDED_WORKER"] = "false"
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     uvicorn.run(
-        "fuwu.asgi:app", host=host, port=port, workers=workers, factory=False,
-        proxy_headers=True, log_level="info", access_log=False,
+        "fuwu.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        factory=False,
+        proxy_headers=True,
+        log_level="info",
+        access_log=False,
     )
     del settings
 
@@ -103,12 +115,16 @@ def worker(
 ) -> None:
     """Run background jobs in this process (server and cluster modes)."""
     settings = load_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     tasks.register_all()
     migrations.load_models()
     engine = make_engine(settings.db_url, pool_size=2)
     _, writer = make_sessionmakers(engine)
-    runner = Worker(writer, lease_seconds=settings.job_lease_seconds, poll_seconds=settings.worker_poll_seconds)
+    runner = Worker(
+        writer, lease_seconds=settings.job_lease_seconds, poll_seconds=settings.worker_poll_seconds
+    )
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         runner.stop()
@@ -137,7 +153,11 @@ def createadmin(
     writer = _writer(settings)
     try:
         data = UserCreate(
-            username=username, display_name=name or username, email=email, role="admin", password=password
+            username=username,
+            display_name=name or username,
+            email=email,
+            role="admin",
+            password=password,
         )
         with transaction(writer) as session:
             user = auth_service.create_user(session, actor=Principal.system(), data=data)
@@ -153,7 +173,9 @@ def createadmin(
 @token_app.command("create")
 def token_create(
     user: Annotated[str, typer.Option("--user", help="username the token acts as")],
-    scope: Annotated[list[str] | None, typer.Option("--scope", help="repeat for several; default all")] = None,
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="repeat for several; default all")
+    ] = None,
     name: Annotated[str, typer.Option(help="a label for the token")] = "cli",
 ) -> None:
     """Print a new API token for USER (shown once; only its hash is stored)."""
@@ -166,7 +188,11 @@ def token_create(
                 typer.echo(f"error: no user named {user!r}", err=True)
                 raise typer.Exit(1)
             plain, _token = access.create_token(
-                session, actor=Principal.system(), user_id=found.id, name=name, scopes=scope or ["*"]
+                session,
+                actor=Principal.system(),
+                user_id=found.id,
+                name=name,
+                scopes=scope or ["*"],
             )
     except DomainError as exc:
         _fail(exc)
@@ -179,7 +205,7 @@ def demo(
     days: Annotated[int, typer.Option(help="spread over this many days")] = 90,
 ) -> None:
     """Load the demo company (only into an empty database) and print how to sign in."""
-    from fuwu.demo import loader  # noqa: PLC0415 - heavy, only this command needs it
+    from fuwu.demo import loader
 
     settings = load_settings()
     writer = _writer(settings)

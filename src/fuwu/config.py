@@ -28,7 +28,17 @@ class Settings(BaseSettings):
     ticket_number_pattern: str = "SR{yyyy}{mm}{dd}-{seq:05}"
     attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     attachment_blocked_extensions: list[str] = Field(
-        default_factory=lambda: [".exe", ".bat", ".cmd", ".com", ".js", ".msi", ".ps1", ".scr", ".vbs"]
+        default_factory=lambda: [
+            ".exe",
+            ".bat",
+            ".cmd",
+            ".com",
+            ".js",
+            ".msi",
+            ".ps1",
+            ".scr",
+            ".vbs",
+        ]
     )
     embedded_worker: bool = True
     worker_poll_seconds: float = Field(default=1.0, gt=0)
@@ -45,7 +55,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
-        if self.env == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+        if self.env == "production" and (
+            self.secret_key == DEV_SECRET or len(self.secret_key) < 32
+        ):
             raise ValueError("FUWU_SECRET_KEY must be set to 32+ random characters in production")
         return self
 

@@ -105,9 +105,11 @@ def increment_counter(session: Session, table: Any, key: str) -> int:
     ins: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - guarded by settings
         ins = insert(table)
-    stmt = ins.values(key=key, value=1).on_conflict_do_update(
-        index_elements=[table.c.key], set_={"value": table.c.value + 1}
-    ).returning(table.c.value)
+    stmt = (
+        ins.values(key=key, value=1)
+        .on_conflict_do_update(index_elements=[table.c.key], set_={"value": table.c.value + 1})
+        .returning(table.c.value)
+    )
     return int(session.execute(stmt).scalar_one())
 
 

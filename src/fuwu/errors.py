@@ -89,7 +89,9 @@ class PermissionDenied(DomainError):
     status_code = 403
     code = "permission_denied"
 
-    def __init__(self, message: str = "You do not have permission to do this.", **params: Any) -> None:
+    def __init__(
+        self, message: str = "You do not have permission to do this.", **params: Any
+    ) -> None:
         super().__init__(message, **params)
 
 

@@ -32,9 +32,14 @@ def authenticate(
     """The active user with this username and password; failures are counted and limited."""
     keys = [f"user:{username.lower()}"] + ([f"ip:{ip}"] if ip else [])
     since = utcnow() - LOGIN_WINDOW
-    failures = session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key.in_(keys), LoginAttempt.at > since)
-    ) or 0
+    failures = (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.key.in_(keys), LoginAttempt.at > since)
+        )
+        or 0
+    )
     if failures >= max_failures:
         raise RateLimited("Too many failed sign-ins. Try again in %(minutes)s minutes.", minutes=15)
     user = get_user_by_username(session, username)
@@ -64,8 +69,13 @@ def start_session(
         )
     )
     audit.record(
-        session, actor_id=user.id, actor_name=user.display_name, action="login",
-        entity="user", entity_id=user.id, ip=ip,
+        session,
+        actor_id=user.id,
+        actor_name=user.display_name,
+        action="login",
+        entity="user",
+        entity_id=user.id,
+        ip=ip,
     )
     return secret
 
@@ -99,7 +109,9 @@ def create_token(
         raise PermissionDenied()
     bad = [s for s in scopes if s != "*" and s not in ALL_SCOPES]
     if bad or not scopes:
-        raise ValidationFailed.single("scopes", "invalid_choice", choices=", ".join(("*", *ALL_SCOPES)))
+        raise ValidationFailed.single(
+            "scopes", "invalid_choice", choices=", ".join(("*", *ALL_SCOPES))
+        )
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("User %(id)s does not exist.", id=user_id)
@@ -111,8 +123,12 @@ def create_token(
     session.add(token)
     session.flush()
     audit.record(
-        session, actor_id=actor.user_id, actor_name=actor.name, action="create",
-        entity="api_token", entity_id=token.id,
+        session,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        action="create",
+        entity="api_token",
+        entity_id=token.id,
         after={"user_id": user_id, "name": name, "scopes": list(scopes), "prefix": prefix},
     )
     return f"fuwu_{prefix}_{secret}", token
@@ -121,7 +137,9 @@ def create_token(
 def list_tokens(session: Session, *, actor: Principal, user_id: int) -> Sequence[ApiToken]:
     if not (actor.is_admin or actor.user_id == user_id):
         raise PermissionDenied()
-    return session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)).all()
+    return session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
+    ).all()
 
 
 def revoke_token(session: Session, *, actor: Principal, token_id: int) -> ApiToken:
@@ -132,8 +150,12 @@ def revoke_token(session: Session, *, actor: Principal, token_id: int) -> ApiTok
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(
-            session, actor_id=actor.user_id, actor_name=actor.name, action="revoke",
-            entity="api_token", entity_id=token.id,
+            session,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            action="revoke",
+            entity="api_token",
+            entity_id=token.id,
         )
     return token
 
@@ -145,7 +167,9 @@ def token_principal(session: Session, plain: str, default_locale: str) -> Princi
         return None
     prefix, secret = parts[1], "_".join(parts[2:])
     row = session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.prefix == prefix)
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.prefix == prefix)
     ).first()
     if row is None:
         return None
@@ -153,6 +177,12 @@ def token_principal(session: Session, plain: str, default_locale: str) -> Princi
     if not hmac.compare_digest(token.token_hash, _sha256(secret)):
         return None
     now = utcnow()
-    if token.revoked_at is not None or not user.is_active or (token.expires_at and token.expires_at < now):
+    if (
+        token.revoked_at is not None
+        or not user.is_active
+        or (token.expires_at and token.expires_at < now)
+    ):
         return None
-    return principal_for(session, user, scopes=frozenset(token.scopes), default_locale=default_locale)
+    return principal_for(
+        session, user, scopes=frozenset(token.scopes), default_locale=default_locale
+    )

@@ -57,13 +57,20 @@ def list_users(
 ) -> object:
     _staff(actor)
     return auth_service.list_users(
-        session, role=role, team_id=team, q=q, after_id=after_id, limit=limit,
+        session,
+        role=role,
+        team_id=team,
+        q=q,
+        after_id=after_id,
+        limit=limit,
         staff_only=not actor.is_admin,
     )
 
 
 @router.post("/users", status_code=201, response_model=UserRead)
-def create_user(data: UserCreate, request: Request, session: DbSession, actor: UsersWrite) -> object:
+def create_user(
+    data: UserCreate, request: Request, session: DbSession, actor: UsersWrite
+) -> object:
     user = auth_service.create_user(session, actor=actor, data=data, ip=client_ip(request))
     return auth_service.get_user(session, user.id)
 
@@ -79,7 +86,9 @@ def get_user(user_id: int, session: DbSession, actor: UsersRead) -> object:
 def update_user(
     user_id: int, data: UserUpdate, request: Request, session: DbSession, actor: UsersWrite
 ) -> object:
-    auth_service.update_user(session, actor=actor, user_id=user_id, data=data, ip=client_ip(request))
+    auth_service.update_user(
+        session, actor=actor, user_id=user_id, data=data, ip=client_ip(request)
+    )
     return auth_service.get_user(session, user_id)
 
 
@@ -94,8 +103,14 @@ def create_token(user_id: int, data: TokenCreate, session: DbSession, actor: Use
         session, actor=actor, user_id=user_id, name=data.name, scopes=data.scopes
     )
     return TokenCreated(
-        id=token.id, name=token.name, prefix=token.prefix, scopes=token.scopes,
-        created_at=token.created_at, last_used_at=None, revoked_at=None, token=plain,
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        scopes=token.scopes,
+        created_at=token.created_at,
+        last_used_at=None,
+        revoked_at=None,
+        token=plain,
     )
 
 
@@ -111,7 +126,9 @@ def list_teams(session: DbSession, actor: UsersRead) -> object:
 
 
 @router.post("/teams", status_code=201, response_model=TeamRead)
-def create_team(data: TeamCreate, request: Request, session: DbSession, actor: UsersWrite) -> object:
+def create_team(
+    data: TeamCreate, request: Request, session: DbSession, actor: UsersWrite
+) -> object:
     team = auth_service.create_team(session, actor=actor, data=data, ip=client_ip(request))
     return auth_service.get_team(session, team.id)
 
@@ -126,7 +143,9 @@ def get_team(team_id: int, session: DbSession, actor: UsersRead) -> object:
 def update_team(
     team_id: int, data: TeamUpdate, request: Request, session: DbSession, actor: UsersWrite
 ) -> object:
-    return auth_service.update_team(session, actor=actor, team_id=team_id, data=data, ip=client_ip(request))
+    return auth_service.update_team(
+        session, actor=actor, team_id=team_id, data=data, ip=client_ip(request)
+    )
 
 
 class AuditRead_(BaseModel):
@@ -156,5 +175,10 @@ def audit_log(
     if actor.role not in ("admin", "supervisor"):
         raise PermissionDenied()
     return audit_service.list_entries(
-        session, entity=entity, entity_id=entity_id, actor_id=actor_id, before_id=before_id, limit=limit
+        session,
+        entity=entity,
+        entity_id=entity_id,
+        actor_id=actor_id,
+        before_id=before_id,
+        limit=limit,
     )

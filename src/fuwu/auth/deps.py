@@ -53,11 +53,14 @@ def optional_user(request: Request, session: DbSession, settings: SettingsDep) -
     return _remember(request, principal) if principal else None
 
 
-async def verify_csrf(request: Request) -> None:
+async def verify_csrf(
+    request: Request, principal: Annotated[Principal | None, Depends(optional_user)]
+) -> None:
     """Unsafe UI requests must echo the session's CSRF token (form field or X-CSRF-Token)."""
+    # The principal is a sub-dependency: route-level `dependencies=[Csrf]` run before the
+    # endpoint's own parameters, so request.state.principal is not set yet at this point.
     if request.method in SAFE_METHODS:
         return
-    principal: Principal | None = getattr(request.state, "principal", None)
     expected = principal.csrf_token if principal else request.cookies.get("fuwu_csrf")
     # Before sign-in the token is the fuwu_csrf cookie (double submit); after, the session's.
     sent = request.headers.get("x-csrf-token")
@@ -68,7 +71,9 @@ async def verify_csrf(request: Request) -> None:
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(expected, sent):
-        raise PermissionDenied("The form expired or came from another site. Reload the page and try again.")
+        raise PermissionDenied(
+            "The form expired or came from another site. Reload the page and try again."
+        )
 
 
 def ui_user(principal: Annotated[Principal | None, Depends(optional_user)]) -> Principal:

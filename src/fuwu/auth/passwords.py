@@ -15,7 +15,7 @@ _dummy_hash = _hasher.hash("not-a-real-password")
 
 def use_fast_hashing() -> None:
     """Cheaper parameters for the test suite only."""
-    global _hasher, _dummy_hash  # noqa: PLW0603
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     _dummy_hash = _hasher.hash("not-a-real-password")
 

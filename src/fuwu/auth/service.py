@@ -16,8 +16,16 @@ from fuwu.auth.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from fuwu.errors import NotFound, PermissionDenied, ValidationFailed
 
 USER_AUDIT_FIELDS = (
-    "username", "display_name", "email", "role", "locale", "phone", "district",
-    "ticket_scope", "is_active", "contact_id",
+    "username",
+    "display_name",
+    "email",
+    "role",
+    "locale",
+    "phone",
+    "district",
+    "ticket_scope",
+    "is_active",
+    "contact_id",
 )
 
 
@@ -49,9 +57,7 @@ def principal_for(session: Session, user: User, **extra: Any) -> Principal:
 
 def get_user(session: Session, user_id: int) -> User:
     """A user with their teams loaded, or NotFound."""
-    user = session.scalar(
-        select(User).where(User.id == user_id).options(selectinload(User.teams))
-    )
+    user = session.scalar(select(User).where(User.id == user_id).options(selectinload(User.teams)))
     if user is None:
         raise NotFound("User %(id)s does not exist.", id=user_id)
     return user
@@ -81,7 +87,9 @@ def list_users(
     if active_only:
         stmt = stmt.where(User.is_active.is_(True))
     if team_id is not None:
-        stmt = stmt.where(User.id.in_(select(TeamMember.user_id).where(TeamMember.team_id == team_id)))
+        stmt = stmt.where(
+            User.id.in_(select(TeamMember.user_id).where(TeamMember.team_id == team_id))
+        )
     if q:
         like = f"%{q}%"
         stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
@@ -90,7 +98,9 @@ def list_users(
     return session.scalars(stmt).all()
 
 
-def _check_unique(session: Session, *, username: str | None, email: str | None, own_id: int | None) -> None:
+def _check_unique(
+    session: Session, *, username: str | None, email: str | None, own_id: int | None
+) -> None:
     errors: list[dict[str, Any]] = []
     if username is not None:
         other = get_user_by_username(session, username)
@@ -111,7 +121,9 @@ def _teams(session: Session, team_ids: list[int], field: str = "team_ids") -> li
     return teams
 
 
-def create_user(session: Session, *, actor: Principal, data: UserCreate, ip: str | None = None) -> User:
+def create_user(
+    session: Session, *, actor: Principal, data: UserCreate, ip: str | None = None
+) -> User:
     """Add a user (admin only); staff get team scope unless admin or supervisor."""
     _require_admin(actor)
     _check_unique(session, username=data.username, email=data.email, own_id=None)
@@ -135,8 +147,14 @@ def create_user(session: Session, *, actor: Principal, data: UserCreate, ip: str
     session.add(user)
     session.flush()
     audit.record(
-        session, actor_id=actor.user_id, actor_name=actor.name, action="create", entity="user",
-        entity_id=user.id, after=_snapshot(user, data.team_ids), ip=ip,
+        session,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        action="create",
+        entity="user",
+        entity_id=user.id,
+        after=_snapshot(user, data.team_ids),
+        ip=ip,
     )
     return user
 
@@ -150,7 +168,9 @@ def update_user(
     self_service = {"display_name", "locale", "phone", "password"}
     if not actor.is_admin and not (actor.user_id == user.id and set(changes) <= self_service):
         raise PermissionDenied()
-    if actor.user_id == user.id and (changes.get("is_active") is False or changes.get("role") not in (None, user.role)):
+    if actor.user_id == user.id and (
+        changes.get("is_active") is False or changes.get("role") not in (None, user.role)
+    ):
         raise ValidationFailed.single("role", "invalid")  # an admin cannot lock themselves out
     _check_unique(session, username=None, email=changes.get("email"), own_id=user.id)
     before = _snapshot(user, [t.id for t in user.teams])
@@ -170,8 +190,15 @@ def update_user(
         old["password"], new["password"] = "***", "*** (changed)"
     if new:
         audit.record(
-            session, actor_id=actor.user_id, actor_name=actor.name, action="update",
-            entity="user", entity_id=user.id, before=old, after=new, ip=ip,
+            session,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            action="update",
+            entity="user",
+            entity_id=user.id,
+            before=old,
+            after=new,
+            ip=ip,
         )
     return user
 
@@ -199,7 +226,9 @@ def _members(session: Session, member_ids: list[int]) -> list[User]:
     return users
 
 
-def create_team(session: Session, *, actor: Principal, data: TeamCreate, ip: str | None = None) -> Team:
+def create_team(
+    session: Session, *, actor: Principal, data: TeamCreate, ip: str | None = None
+) -> Team:
     """Add a team (admin only)."""
     _require_admin(actor)
     if session.scalar(select(Team.id).where(Team.name == data.name)) is not None:
@@ -209,9 +238,17 @@ def create_team(session: Session, *, actor: Principal, data: TeamCreate, ip: str
     session.add(team)
     session.flush()
     audit.record(
-        session, actor_id=actor.user_id, actor_name=actor.name, action="create", entity="team",
+        session,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        action="create",
+        entity="team",
         entity_id=team.id,
-        after={"name": team.name, "description": team.description, "member_ids": sorted(data.member_ids)},
+        after={
+            "name": team.name,
+            "description": team.description,
+            "member_ids": sorted(data.member_ids),
+        },
         ip=ip,
     )
     return team
@@ -224,11 +261,13 @@ def update_team(
     _require_admin(actor)
     team = get_team(session, team_id)
     changes = data.model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] != team.name:
-        if session.scalar(select(Team.id).where(Team.name == changes["name"])) is not None:
-            raise ValidationFailed.single("name", "taken")
+    renamed = "name" in changes and changes["name"] != team.name
+    if renamed and session.scalar(select(Team.id).where(Team.name == changes["name"])):
+        raise ValidationFailed.single("name", "taken")
     before = {
-        "name": team.name, "description": team.description, "is_active": team.is_active,
+        "name": team.name,
+        "description": team.description,
+        "is_active": team.is_active,
         "member_ids": sorted(m.id for m in team.members),
     }
     member_ids = changes.pop("member_ids", None)
@@ -237,13 +276,22 @@ def update_team(
     for key, value in changes.items():
         setattr(team, key, value)
     after = {
-        "name": team.name, "description": team.description, "is_active": team.is_active,
+        "name": team.name,
+        "description": team.description,
+        "is_active": team.is_active,
         "member_ids": sorted(m.id for m in team.members),
     }
     old, new = audit.diff(before, after)
     if new:
         audit.record(
-            session, actor_id=actor.user_id, actor_name=actor.name, action="update",
-            entity="team", entity_id=team.id, before=old, after=new, ip=ip,
+            session,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            action="update",
+            entity="team",
+            entity_id=team.id,
+            before=old,
+            after=new,
+            ip=ip,
         )
     return team

@@ -51,7 +51,9 @@ def get_customer(contact_id: int, session: DbSession, actor: Reader) -> object:
 
 
 @router.patch("/customers/{contact_id}", response_model=ContactRead)
-def update_customer(contact_id: int, data: ContactUpdate, session: DbSession, actor: Writer) -> object:
+def update_customer(
+    contact_id: int, data: ContactUpdate, session: DbSession, actor: Writer
+) -> object:
     return customers_service.update_contact(session, actor=actor, contact_id=contact_id, data=data)
 
 
@@ -69,7 +71,9 @@ def list_organisations(
     after_id: int | None = None,
     limit: Limit = 50,
 ) -> object:
-    return customers_service.list_organisations(session, actor=actor, q=q, after_id=after_id, limit=limit)
+    return customers_service.list_organisations(
+        session, actor=actor, q=q, after_id=after_id, limit=limit
+    )
 
 
 @router.post("/organisations", status_code=201, response_model=OrganisationRead)

@@ -22,8 +22,17 @@ from fuwu.errors import NotFound, PermissionDenied, ValidationFailed
 from fuwu.kit.contact_points import normalise_email, normalise_phone
 
 CONTACT_FIELDS = (
-    "name", "email", "phone", "organisation_id", "vip_level", "province", "city", "district",
-    "address", "notes", "tags",
+    "name",
+    "email",
+    "phone",
+    "organisation_id",
+    "vip_level",
+    "province",
+    "city",
+    "district",
+    "address",
+    "notes",
+    "tags",
 )
 ORG_FIELDS = ("name", "vip_level", "phone", "address", "notes", "tags")
 
@@ -89,9 +98,17 @@ def find_or_create_contact(
     if contact is None and clean_phone:
         contact = contact_by_identity(session, "phone", clean_phone)
     if contact is not None:
-        if clean_phone and not contact.phone and _claim_identity(session, contact, "phone", clean_phone):
+        if (
+            clean_phone
+            and not contact.phone
+            and _claim_identity(session, contact, "phone", clean_phone)
+        ):
             contact.phone = clean_phone
-        if clean_email and not contact.email and _claim_identity(session, contact, "email", clean_email):
+        if (
+            clean_email
+            and not contact.email
+            and _claim_identity(session, contact, "email", clean_email)
+        ):
             contact.email = clean_email
         return contact
     display = name or (clean_email.split("@")[0] if clean_email else clean_phone) or "?"
@@ -107,8 +124,12 @@ def find_or_create_contact(
                 session.flush()
                 return winner
     audit.record(
-        session, actor_id=actor.user_id, actor_name=actor.name, action="create",
-        entity="contact", entity_id=contact.id,
+        session,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        action="create",
+        entity="contact",
+        entity_id=contact.id,
         after={"name": contact.name, "email": clean_email, "phone": clean_phone},
     )
     return contact
@@ -140,11 +161,16 @@ def list_contacts(
     """Contacts by id; q matches name, email or phone."""
     _require_staff(actor)
     stmt = (
-        select(Contact).options(selectinload(Contact.organisation)).order_by(Contact.id).limit(limit)
+        select(Contact)
+        .options(selectinload(Contact.organisation))
+        .order_by(Contact.id)
+        .limit(limit)
     )
     if q:
         like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(Contact.name.like(like), Contact.email.like(like), Contact.phone.like(like)))
+        stmt = stmt.where(
+            or_(Contact.name.like(like), Contact.email.like(like), Contact.phone.like(like))
+        )
     if organisation_id is not None:
         stmt = stmt.where(Contact.organisation_id == organisation_id)
     if after_id is not None:
@@ -176,8 +202,13 @@ def create_contact(session: Session, *, actor: Principal, data: ContactCreate) -
         if value and not _claim_identity(session, contact, kind, value):
             raise ValidationFailed.single(kind, "taken")
     audit.record(
-        session, actor_id=actor.user_id, actor_name=actor.name, action="create",
-        entity="contact", entity_id=contact.id, after=_contact_snapshot(contact),
+        session,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        action="create",
+        entity="contact",
+        entity_id=contact.id,
+        after=_contact_snapshot(contact),
     )
     return get_contact(session, actor=actor, contact_id=contact.id)
 
@@ -205,8 +236,14 @@ def update_contact(
     old, new = audit.diff(before, _contact_snapshot(contact))
     if new:
         audit.record(
-            session, actor_id=actor.user_id, actor_name=actor.name, action="update",
-            entity="contact", entity_id=contact.id, before=old, after=new,
+            session,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            action="update",
+            entity="contact",
+            entity_id=contact.id,
+            before=old,
+            after=new,
         )
     session.refresh(contact)
     return get_contact(session, actor=actor, contact_id=contact.id)
@@ -221,7 +258,12 @@ def get_organisation(session: Session, *, actor: Principal, organisation_id: int
 
 
 def list_organisations(
-    session: Session, *, actor: Principal, q: str | None = None, after_id: int | None = None, limit: int = 50
+    session: Session,
+    *,
+    actor: Principal,
+    q: str | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
 ) -> Sequence[Organisation]:
     _require_staff(actor)
     stmt = select(Organisation).order_by(Organisation.id).limit(limit)
@@ -232,7 +274,9 @@ def list_organisations(
     return session.scalars(stmt).all()
 
 
-def create_organisation(session: Session, *, actor: Principal, data: OrganisationCreate) -> Organisation:
+def create_organisation(
+    session: Session, *, actor: Principal, data: OrganisationCreate
+) -> Organisation:
     """Add an organisation; names are unique."""
     _require_staff(actor)
     if session.scalar(select(Organisation.id).where(Organisation.name == data.name)) is not None:
@@ -241,8 +285,13 @@ def create_organisation(session: Session, *, actor: Principal, data: Organisatio
     session.add(org)
     session.flush()
     audit.record(
-        session, actor_id=actor.user_id, actor_name=actor.name, action="create",
-        entity="organisation", entity_id=org.id, after=data.model_dump(),
+        session,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        action="create",
+        entity="organisation",
+        entity_id=org.id,
+        after=data.model_dump(),
     )
     return org
 
@@ -253,9 +302,10 @@ def update_organisation(
     _require_staff(actor)
     org = get_organisation(session, actor=actor, organisation_id=organisation_id)
     changes = data.model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] != org.name:
-        if session.scalar(select(Organisation.id).where(Organisation.name == changes["name"])):
-            raise ValidationFailed.single("name", "taken")
+    renamed = "name" in changes and changes["name"] != org.name
+    name_taken = select(Organisation.id).where(Organisation.name == changes.get("name"))
+    if renamed and session.scalar(name_taken):
+        raise ValidationFailed.single("name", "taken")
     before = {k: getattr(org, k) for k in ORG_FIELDS}
     for key, value in changes.items():
         setattr(org, key, value)
@@ -263,14 +313,24 @@ def update_organisation(
     old, new = audit.diff(before, {k: getattr(org, k) for k in ORG_FIELDS})
     if new:
         audit.record(
-            session, actor_id=actor.user_id, actor_name=actor.name, action="update",
-            entity="organisation", entity_id=org.id, before=old, after=new,
+            session,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            action="update",
+            entity="organisation",
+            entity_id=org.id,
+            before=old,
+            after=new,
         )
     return org
 
 
 def list_assets(
-    session: Session, *, actor: Principal, contact_id: int | None = None, organisation_id: int | None = None
+    session: Session,
+    *,
+    actor: Principal,
+    contact_id: int | None = None,
+    organisation_id: int | None = None,
 ) -> Sequence[Asset]:
     """Assets of a contact or organisation (customers: only their own)."""
     if not actor.is_staff:

@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 def normalise_email(value: str) -> str | None:
     """Lower-cased address, or None when it is not one address (no CR/LF, no display name)."""
     value = value.strip()
-    if not value or any(c in value for c in "\r\n<>,;\"") or len(value) > 254:
+    if not value or any(c in value for c in '\r\n<>,;"') or len(value) > 254:
         return None
     try:
         result = validate_email(value, check_deliverability=False)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import create_engine, pool
 
 from fuwu.db import Base, JSONType, UTCDateTime
@@ -14,7 +17,7 @@ target_metadata = Base.metadata
 
 
 def run_migrations() -> None:
-    url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
+    url = str(config.attributes.get("url") or config.get_main_option("sqlalchemy.url"))
     connection = config.attributes.get("connection")
     if connection is not None:
         _run(connection)
@@ -25,7 +28,7 @@ def run_migrations() -> None:
     engine.dispose()
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Render our column types as plain SQLAlchemy so migrations never import fuwu."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -39,10 +39,16 @@ def _split(value: str | None) -> list[str]:
 
 
 @router.post("/tickets", status_code=201, response_model=TicketRead)
-def create_ticket(data: TicketCreate, session: DbSession, actor: Writer, settings: SettingsDep) -> object:
+def create_ticket(
+    data: TicketCreate, session: DbSession, actor: Writer, settings: SettingsDep
+) -> object:
     ticket = tickets_service.create_ticket(
-        session, actor=actor, data=data, number_pattern=settings.ticket_number_pattern,
-        timezone=settings.timezone, default_channel="api",
+        session,
+        actor=actor,
+        data=data,
+        number_pattern=settings.ticket_number_pattern,
+        timezone=settings.timezone,
+        default_channel="api",
     )
     return tickets_service.get_ticket(session, actor=actor, ticket_id=ticket.id)
 
@@ -60,7 +66,7 @@ def list_tickets(
     organisation: int | None = None,
     tag: str | None = None,
     channel: str | None = None,
-    type: str | None = None,  # noqa: A002 - the public parameter name
+    type: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
@@ -69,9 +75,19 @@ def list_tickets(
     cursor: str | None = None,
 ) -> TicketPage:
     filters = repository.TicketFilter(
-        status=_split(status), status_category=_split(status_category), priority=_split(priority),
-        assignee=assignee, team=team, customer_id=customer, organisation_id=organisation, tag=tag,
-        channel=channel, type=type, q=q, created_after=created_after, created_before=created_before,
+        status=_split(status),
+        status_category=_split(status_category),
+        priority=_split(priority),
+        assignee=assignee,
+        team=team,
+        customer_id=customer,
+        organisation_id=organisation,
+        tag=tag,
+        channel=channel,
+        type=type,
+        q=q,
+        created_after=created_after,
+        created_before=created_before,
     )
     rows, next_cursor = repository.list_tickets(
         session, actor=actor, filters=filters, sort=sort, limit=limit, cursor=cursor
@@ -114,9 +130,15 @@ def add_message(ticket_id: int, data: MessageCreate, session: DbSession, actor: 
         session, actor=actor, ticket_id=ticket_id, body=data.body, kind=data.kind, channel="api"
     )
     return MessageRead(
-        id=message.id, ticket_id=message.ticket_id, kind=message.kind, author_name=message.author_name,
-        from_customer=message.from_customer, channel=message.channel, body=message.body,
-        created_at=message.created_at, attachments=[],
+        id=message.id,
+        ticket_id=message.ticket_id,
+        kind=message.kind,
+        author_name=message.author_name,
+        from_customer=message.from_customer,
+        channel=message.channel,
+        body=message.body,
+        created_at=message.created_at,
+        attachments=[],
     )
 
 
@@ -142,15 +164,23 @@ def upload_attachment(
     message_id: Annotated[int | None, Form()] = None,
 ) -> object:
     return messages_service.add_attachment(
-        session, actor=actor, store=request.app.state.store, ticket_id=ticket_id,
-        filename=file.filename or "file", content_type=file.content_type, stream=file.file,
+        session,
+        actor=actor,
+        store=request.app.state.store,
+        ticket_id=ticket_id,
+        filename=file.filename or "file",
+        content_type=file.content_type,
+        stream=file.file,
         max_bytes=settings.attachment_max_bytes,
-        blocked_extensions=settings.attachment_blocked_extensions, message_id=message_id,
+        blocked_extensions=settings.attachment_blocked_extensions,
+        message_id=message_id,
     )
 
 
 @router.get("/attachments/{attachment_id}")
-def download(attachment_id: int, request: Request, session: DbSession, actor: Reader) -> StreamingResponse:
+def download(
+    attachment_id: int, request: Request, session: DbSession, actor: Reader
+) -> StreamingResponse:
     attachment = messages_service.get_attachment(session, actor=actor, attachment_id=attachment_id)
     return attachment_response(request, attachment)
 
@@ -159,9 +189,13 @@ def attachment_response(request: Request, attachment: Attachment) -> StreamingRe
     """Serve a stored file as a download: nosniff, attachment disposition, sandboxed."""
     handle = request.app.state.store.open(attachment.sha256)
     headers = {
-        "Content-Disposition": f"attachment; filename=\"download\"; filename*=UTF-8''{quote(attachment.filename)}",
+        "Content-Disposition": (
+            f"attachment; filename=\"download\"; filename*=UTF-8''{quote(attachment.filename)}"
+        ),
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Content-Length": str(attachment.size),
     }
-    return StreamingResponse(handle, media_type=messages_service.download_type(attachment), headers=headers)
+    return StreamingResponse(
+        handle, media_type=messages_service.download_type(attachment), headers=headers
+    )

@@ -24,7 +24,13 @@ INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", 
 
 
 def add_message(
-    session: Session, *, actor: Principal, ticket_id: int, body: str, kind: str, channel: str = "web"
+    session: Session,
+    *,
+    actor: Principal,
+    ticket_id: int,
+    body: str,
+    kind: str,
+    channel: str = "web",
 ) -> Message:
     """Add a reply or note; a customer's reply reopens a pending or resolved ticket."""
     ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
@@ -36,10 +42,15 @@ def add_message(
         raise PermissionDenied()
     now = utcnow()
     message = Message(
-        ticket_id=ticket.id, kind=kind, author_user_id=actor.user_id,
+        ticket_id=ticket.id,
+        kind=kind,
+        author_user_id=actor.user_id,
         author_contact_id=None if actor.is_staff else actor.contact_id,
-        author_name=actor.name, from_customer=not actor.is_staff, channel=channel,
-        body=body, created_at=now,
+        author_name=actor.name,
+        from_customer=not actor.is_staff,
+        channel=channel,
+        body=body,
+        created_at=now,
     )
     session.add(message)
     if actor.is_staff and kind == "reply" and ticket.first_response_at is None:
@@ -49,14 +60,21 @@ def add_message(
         _apply_status(ticket, "open")
         session.add(
             TicketEvent(
-                ticket_id=ticket.id, actor_id=actor.user_id, actor_name=actor.name,
-                kind="reopened", changes={"status": [old, "open"]},
+                ticket_id=ticket.id,
+                actor_id=actor.user_id,
+                actor_name=actor.name,
+                kind="reopened",
+                changes={"status": [old, "open"]},
             )
         )
     ticket.updated_at = now
     session.flush()
     jobs.emit(
-        session, "message.created", entity="ticket", entity_id=ticket.id, actor_id=actor.user_id,
+        session,
+        "message.created",
+        entity="ticket",
+        entity_id=ticket.id,
+        actor_id=actor.user_id,
         payload={"message_id": message.id, "kind": kind, "from_customer": message.from_customer},
     )
     return message
@@ -130,8 +148,14 @@ def add_attachment(
         raise ValidationFailed.single("file", "empty")
     guessed = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     attachment = Attachment(
-        ticket_id=ticket.id, message_id=message_id, filename=name, content_type=guessed[:100],
-        size=size, sha256=sha, is_public=True, uploaded_by_id=actor.user_id,
+        ticket_id=ticket.id,
+        message_id=message_id,
+        filename=name,
+        content_type=guessed[:100],
+        size=size,
+        sha256=sha,
+        is_public=True,
+        uploaded_by_id=actor.user_id,
     )
     session.add(attachment)
     ticket.updated_at = utcnow()
@@ -154,7 +178,11 @@ def get_attachment(session: Session, *, actor: Principal, attachment_id: int) ->
 
 def download_type(attachment: Attachment) -> str:
     """The Content-Type to serve: known-safe types as they are, everything else as bytes."""
-    return attachment.content_type if attachment.content_type in INLINE_TYPES else "application/octet-stream"
+    return (
+        attachment.content_type
+        if attachment.content_type in INLINE_TYPES
+        else "application/octet-stream"
+    )
 
 
 def list_attachments(session: Session, *, actor: Principal, ticket_id: int) -> Sequence[Attachment]:

@@ -19,14 +19,14 @@ def render(pattern: str, when: datetime, seq: int | None) -> str:
     """Fill the date tokens (and the sequence, or '#' when seq is None)."""
 
     def fill(match: re.Match[str]) -> str:
-        token = match.group(1)
-        if token == "yyyy":
+        part = match.group(1)
+        if part == "yyyy":
             return f"{when.year:04d}"
-        if token == "yy":
+        if part == "yy":
             return f"{when.year % 100:02d}"
-        if token == "mm":
+        if part == "mm":
             return f"{when.month:02d}"
-        if token == "dd":
+        if part == "dd":
             return f"{when.day:02d}"
         if seq is None:
             return "#"

@@ -115,7 +115,7 @@ def list_tickets(
     """One page of tickets and the cursor of the next page (None on the last page)."""
     key, desc = parse_sort(sort)
     column = SORTS[key]
-    stmt: Select[tuple[Ticket]] = select(Ticket).where(and_(*_conditions(filters, actor)))
+    stmt: Select[Ticket] = select(Ticket).where(and_(*_conditions(filters, actor)))
     if cursor:
         raw_value, last_id = decode_cursor(cursor, 2)
         value = _cursor_value(key, raw_value)

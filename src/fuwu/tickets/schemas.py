@@ -8,7 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 Priority = Literal["low", "normal", "high", "urgent"]
-Channel = Literal["web", "portal", "email", "phone", "api", "wecom", "dingtalk", "feishu", "iot", "chat"]
+Channel = Literal[
+    "web", "portal", "email", "phone", "api", "wecom", "dingtalk", "feishu", "iot", "chat"
+]
 StatusKey = Literal["new", "open", "pending", "resolved", "closed"]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 CustomValue = str | int | float | bool | None | list[str]
@@ -61,7 +63,9 @@ class TicketUpdate(Strict):
     team_id: int | None = None
     tags: list[Tag] | None = Field(default=None, max_length=30)
     custom: dict[str, CustomValue] | None = None
-    version: int | None = Field(default=None, ge=1, description="The version you read; 409 if stale.")
+    version: int | None = Field(
+        default=None, ge=1, description="The version you read; 409 if stale."
+    )
 
     @field_validator("custom")
     @classmethod

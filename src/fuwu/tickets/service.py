@@ -23,8 +23,16 @@ from fuwu.tickets.schemas import TicketCreate, TicketUpdate
 from fuwu.tickets.statuses import OPEN_CATEGORIES, PRIORITIES, status
 
 TRACKED = (
-    "subject", "description", "status", "priority", "type_key", "customer_id",
-    "assignee_id", "team_id", "tags", "custom",
+    "subject",
+    "description",
+    "status",
+    "priority",
+    "type_key",
+    "customer_id",
+    "assignee_id",
+    "team_id",
+    "tags",
+    "custom",
 )
 
 
@@ -107,8 +115,11 @@ def create_ticket(
                 raise ValidationFailed.single("customer_id", "not_found")
         elif data.customer is not None:
             customer = customers_service.find_or_create_contact(
-                session, actor=actor, name=data.customer.name,
-                email=data.customer.email, phone=data.customer.phone,
+                session,
+                actor=actor,
+                name=data.customer.name,
+                email=data.customer.email,
+                phone=data.customer.phone,
             )
         else:
             customer = None
@@ -144,12 +155,20 @@ def create_ticket(
     session.add_all(TicketTag(ticket_id=ticket.id, tag=t) for t in ticket.tags)
     session.add(
         TicketEvent(
-            ticket_id=ticket.id, actor_id=actor.user_id, actor_name=actor.name, kind="created",
-            changes={"channel": ticket.channel, "status": ticket.status}, created_at=now,
+            ticket_id=ticket.id,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            kind="created",
+            changes={"channel": ticket.channel, "status": ticket.status},
+            created_at=now,
         )
     )
     jobs.emit(
-        session, "ticket.created", entity="ticket", entity_id=ticket.id, actor_id=actor.user_id,
+        session,
+        "ticket.created",
+        entity="ticket",
+        entity_id=ticket.id,
+        actor_id=actor.user_id,
         payload={"number": ticket.number},
     )
     return ticket
@@ -175,14 +194,21 @@ def update_ticket(
         raise Conflict(
             "Someone else changed this ticket (now version %(current)s, you had %(sent)s). "
             "Reload it and apply your change again.",
-            current=ticket.version, sent=expected,
+            current=ticket.version,
+            sent=expected,
         )
     if "type" in changes:
         changes["type_key"] = changes.pop("type")
     new_team = changes.get("team_id", ticket.team_id)
-    if "team_id" in changes and "assignee_id" not in changes and ticket.assignee_id is not None:
-        if new_team is not None and not _is_member(session, new_team, ticket.assignee_id):
-            changes["assignee_id"] = None  # moving to another team hands the ticket back
+    keeps_assignee = "team_id" in changes and "assignee_id" not in changes
+    moved_away = (
+        keeps_assignee
+        and ticket.assignee_id is not None
+        and new_team is not None
+        and not _is_member(session, new_team, ticket.assignee_id)
+    )
+    if moved_away:
+        changes["assignee_id"] = None  # moving to another team hands the ticket back
     if {"assignee_id", "team_id", "customer_id"} & changes.keys():
         _check_people(
             session,
@@ -220,22 +246,41 @@ def update_ticket(
 
 
 def record_change(
-    session: Session, *, ticket: Ticket, actor: Principal, old: dict[str, Any], new: dict[str, Any],
+    session: Session,
+    *,
+    ticket: Ticket,
+    actor: Principal,
+    old: dict[str, Any],
+    new: dict[str, Any],
     ip: str | None = None,
 ) -> None:
     """History row, domain event and audit row for one change of a ticket."""
     changes = {k: [old.get(k), new[k]] for k in new}
     session.add(
         TicketEvent(
-            ticket_id=ticket.id, actor_id=actor.user_id, actor_name=actor.name, kind="updated",
+            ticket_id=ticket.id,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            kind="updated",
             changes=changes,
         )
     )
     jobs.emit(
-        session, "ticket.updated", entity="ticket", entity_id=ticket.id, actor_id=actor.user_id,
+        session,
+        "ticket.updated",
+        entity="ticket",
+        entity_id=ticket.id,
+        actor_id=actor.user_id,
         payload={"changes": changes},
     )
     audit.record(
-        session, actor_id=actor.user_id, actor_name=actor.name, action="update", entity="ticket",
-        entity_id=ticket.id, before=old, after=new, ip=ip,
+        session,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        action="update",
+        entity="ticket",
+        entity_id=ticket.id,
+        before=old,
+        after=new,
+        ip=ip,
     )

@@ -45,7 +45,9 @@ def locale_of(request: Request) -> str:
     found: str | None = getattr(request.state, "locale", None)
     if found:
         return found
-    return negotiate(request.headers.get("accept-language"), request.app.state.settings.default_locale)
+    return negotiate(
+        request.headers.get("accept-language"), request.app.state.settings.default_locale
+    )
 
 
 def field_message(locale: str, field: str, code: str, params: dict[str, Any]) -> str:
@@ -61,7 +63,9 @@ def field_message(locale: str, field: str, code: str, params: dict[str, Any]) ->
 
 
 def _from_pydantic(error: dict[str, Any]) -> dict[str, Any]:
-    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header", "form")]
+    loc = [
+        str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header", "form")
+    ]
     field = ".".join(loc)
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
@@ -78,7 +82,13 @@ def _from_pydantic(error: dict[str, Any]) -> dict[str, Any]:
     return {"field": field, "code": code, "params": params}
 
 
-def _json_error(request: Request, status: int, code: str, message: str, fields: list[dict[str, Any]] | None = None) -> JSONResponse:
+def _json_error(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    fields: list[dict[str, Any]] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if fields is not None:
         body["error"]["fields"] = fields
@@ -86,16 +96,29 @@ def _json_error(request: Request, status: int, code: str, message: str, fields: 
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _page_error(request: Request, status: int, message: str, fields: list[dict[str, Any]] | None = None) -> Response:
+def _page_error(
+    request: Request, status: int, message: str, fields: list[dict[str, Any]] | None = None
+) -> Response:
     template = "errors/fragment.html" if is_htmx(request) else "errors/page.html"
-    response = render(request, template, {"status": status, "message": message, "fields": fields or []}, status_code=status)
+    response = render(
+        request,
+        template,
+        {"status": status, "message": message, "fields": fields or []},
+        status_code=status,
+    )
     if is_htmx(request):
         response.headers["HX-Retarget"] = "#flash"
         response.headers["HX-Reswap"] = "innerHTML"
     return response
 
 
-def _respond(request: Request, status: int, code: str, message: str, fields: list[dict[str, Any]] | None = None) -> Response:
+def _respond(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    fields: list[dict[str, Any]] | None = None,
+) -> Response:
     if request.url.path.startswith("/api/") or request.url.path == "/healthz":
         return _json_error(request, status, code, message, fields)
     if status == 401:
@@ -107,7 +130,11 @@ def _respond(request: Request, status: int, code: str, message: str, fields: lis
 
 def _translated_fields(locale: str, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {"field": e["field"], "code": e["code"], "message": field_message(locale, e["field"], e["code"], e.get("params", {}))}
+        {
+            "field": e["field"],
+            "code": e["code"],
+            "message": field_message(locale, e["field"], e["code"], e.get("params", {})),
+        }
         for e in errors
     ]
 
@@ -119,7 +146,9 @@ def install(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> Response:
         locale = locale_of(request)
         message = gettext(locale, exc.message, **exc.params)
-        fields = _translated_fields(locale, exc.errors) if isinstance(exc, ValidationFailed) else None
+        fields = (
+            _translated_fields(locale, exc.errors) if isinstance(exc, ValidationFailed) else None
+        )
         if isinstance(exc, NotAuthenticated):
             return _respond(request, 401, exc.code, message)
         return _respond(request, exc.status_code, exc.code, message, fields)
@@ -129,7 +158,9 @@ def install(app: FastAPI) -> None:
         locale = locale_of(request)
         errors = [_from_pydantic(e) for e in exc.errors()]
         message = gettext(locale, "Some fields are not valid.")
-        return _respond(request, 422, "validation_failed", message, _translated_fields(locale, errors))
+        return _respond(
+            request, 422, "validation_failed", message, _translated_fields(locale, errors)
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -141,5 +172,7 @@ def install(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         locale = locale_of(request)
-        text = gettext(locale, "Something went wrong on our side. Nothing was saved; please try again.")
+        text = gettext(
+            locale, "Something went wrong on our side. Nothing was saved; please try again."
+        )
         return _respond(request, 500, "internal_error", text)

@@ -34,6 +34,10 @@ class SecurityHeadersMiddleware(BaseHTTPMiddleware):
             headers.setdefault("Content-Security-Policy", CSP)
         if not request.url.path.startswith(("/api/", "/static/")) and not anon:
             response.set_cookie(
-                "fuwu_csrf", request.state.anon_csrf, httponly=True, samesite="lax", secure=self.secure
+                "fuwu_csrf",
+                request.state.anon_csrf,
+                httponly=True,
+                samesite="lax",
+                secure=self.secure,
             )
         return response

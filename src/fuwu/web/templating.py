@@ -35,7 +35,9 @@ def make_templates(timezone: str) -> Jinja2Templates:
 
 def is_htmx(request: Request) -> bool:
     """True for requests made by htmx (they get a fragment, not a whole page)."""
-    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    return (
+        request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    )
 
 
 def render(
