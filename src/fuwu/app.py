@@ -13,7 +13,9 @@ from starlette.responses import JSONResponse
 
 from fuwu import migrate as migrations
 from fuwu import tasks
+from fuwu.auth import admin_views as auth_admin_views
 from fuwu.auth import api as auth_api
+from fuwu.auth import profile_views as auth_profile_views
 from fuwu.auth import views as auth_views
 from fuwu.config import Settings
 from fuwu.customers import api as customers_api
@@ -21,7 +23,10 @@ from fuwu.customers import views as customers_views
 from fuwu.db import make_engine, make_sessionmakers, ping, transaction
 from fuwu.jobs.worker import Worker
 from fuwu.kit.storage import LocalStore
+from fuwu.system import api as system_api
+from fuwu.system import views as system_views
 from fuwu.tickets import api as tickets_api
+from fuwu.tickets import customer_views as tickets_customer_views
 from fuwu.tickets import views as tickets_views
 from fuwu.web import errors
 from fuwu.web.security import SecurityHeadersMiddleware
@@ -90,9 +95,14 @@ def create_app(settings: Settings) -> FastAPI:
         tickets_api.router,
         auth_api.router,
         customers_api.router,
+        system_api.router,
+        system_views.router,
         auth_views.router,
         tickets_views.router,
         customers_views.router,
+        auth_admin_views.router,
+        auth_profile_views.router,
+        tickets_customer_views.router,
     ):
         app.include_router(router)
     return app

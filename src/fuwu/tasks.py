@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-TASK_MODULES: tuple[str, ...] = ("fuwu.tickets.tasks",)
+# Each domain's tasks.py registers its handlers and event subscriptions on import; list them
+# here as they land (notifications, webhooks, SLA timers …).
+TASK_MODULES: tuple[str, ...] = ()
 
 
 def register_all() -> None:

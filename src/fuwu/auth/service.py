@@ -43,6 +43,7 @@ def _snapshot(user: User, team_ids: list[int]) -> dict[str, Any]:
 def principal_for(session: Session, user: User, **extra: Any) -> Principal:
     """The Principal snapshot of a user, with their team ids."""
     team_ids = session.scalars(select(TeamMember.team_id).where(TeamMember.user_id == user.id))
+    default_locale = extra.pop("default_locale", "zh_CN")  # popped always: never reaches Principal
     return Principal(
         user_id=user.id,
         name=user.display_name,
@@ -50,7 +51,7 @@ def principal_for(session: Session, user: User, **extra: Any) -> Principal:
         team_ids=frozenset(team_ids),
         ticket_scope=user.ticket_scope,
         contact_id=user.contact_id,
-        locale=user.locale or extra.pop("default_locale", "zh_CN"),
+        locale=user.locale or default_locale,
         **extra,
     )
 
@@ -295,3 +296,25 @@ def update_team(
             ip=ip,
         )
     return team
+
+
+def change_own_password(
+    session: Session,
+    *,
+    actor: Principal,
+    current_password: str,
+    new_password: str,
+    ip: str | None = None,
+) -> User:
+    """The signed-in user sets a new password after proving they know the current one."""
+    if actor.user_id is None:
+        raise PermissionDenied()
+    user = get_user(session, actor.user_id)
+    if not passwords.verify_password(user.password_hash, current_password):
+        raise ValidationFailed.single("current_password", "invalid")
+    if len(new_password) > 200:
+        raise ValidationFailed.single("password", "too_long", max=200)
+    passwords.check_policy(new_password)
+    return update_user(
+        session, actor=actor, user_id=user.id, data=UserUpdate(password=new_password), ip=ip
+    )

@@ -1,7 +1,306 @@
-"""HTML routes for customers and organisations (filled in by the UI work)."""
+"""HTML routes for customers (contacts) and organisations: lists, 360° detail, forms."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from fuwu.auth.deps import Csrf, UiStaff
+from fuwu.auth.principal import Principal
+from fuwu.customers import service as customers_service
+from fuwu.customers.models import Contact, Organisation
+from fuwu.customers.schemas import (
+    ContactCreate,
+    ContactUpdate,
+    OrganisationCreate,
+    OrganisationUpdate,
+)
+from fuwu.errors import ValidationFailed
+from fuwu.web import forms
+from fuwu.web.deps import DbSession
+from fuwu.web.forms import FieldErrors, Posted
+from fuwu.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
+PAGE = 50
+Text = Annotated[str | None, Query(max_length=100)]
+CONTACT_KEYS = (
+    "name",
+    "email",
+    "phone",
+    "organisation_id",
+    "vip_level",
+    "province",
+    "city",
+    "district",
+    "address",
+    "notes",
+)
+ORG_KEYS = ("name", "vip_level", "phone", "address", "notes")
+
+
+def _today(request: Request) -> date:
+    """Today in the configured time zone (warranty dates are local calendar dates)."""
+    return datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+
+
+def _after(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _page(rows: Sequence[Any]) -> tuple[list[Any], int | None]:
+    items = list(rows)
+    if len(items) > PAGE:
+        return items[:PAGE], items[PAGE - 1].id
+    return items, None
+
+
+def _values(obj: Contact | Organisation, keys: Sequence[str]) -> dict[str, Any]:
+    values = {k: getattr(obj, k) for k in keys}
+    values["tags"] = ", ".join(obj.tags or [])
+    return values
+
+
+def _posted(form: FormData, keys: Sequence[str]) -> dict[str, Any]:
+    """Schema input from a contact or organisation form; empty optional fields become None."""
+    data: dict[str, Any] = {k: forms.text(form, k) for k in keys}
+    for key in ("email", "phone", "organisation_id"):
+        if key in data and not data[key]:
+            data[key] = None
+    data["vip_level"] = data.get("vip_level") or "0"
+    data["tags"] = forms.tags(forms.text(form, "tags"))
+    return data
+
+
+def _shown(raw: dict[str, Any]) -> dict[str, Any]:
+    """Form data back into field values (tags as text) for a re-rendered form."""
+    return {**raw, "tags": ", ".join(raw.get("tags") or [])}
+
+
+# ---------------------------------------------------------------- customers
+
+
+@router.get("/customers")
+def customers_page(
+    request: Request, session: DbSession, me: UiStaff, q: Text = None, after: Text = None
+) -> Response:
+    rows = customers_service.list_contacts(
+        session, actor=me, q=q or None, after_id=_after(after), limit=PAGE + 1
+    )
+    contacts, next_id = _page(rows)
+    context = {"nav_active": "customers", "contacts": contacts, "next_id": next_id, "q": q or ""}
+    template = "customers/_table.html" if is_htmx(request) else "customers/list.html"
+    return render(request, template, context)
+
+
+def _contact_form(
+    request: Request,
+    session: Session,
+    me: Principal,
+    *,
+    contact_id: int | None,
+    values: dict[str, Any],
+    errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "nav_active": "customers",
+        "contact_id": contact_id,
+        "values": values,
+        "errors": errors or {},
+        "organisations": customers_service.list_organisations(session, actor=me, limit=1000),
+    }
+    return render(request, "customers/form.html", context, status_code=status_code)
+
+
+@router.get("/customers/new")
+def new_customer_page(request: Request, session: DbSession, me: UiStaff) -> Response:
+    values = {"vip_level": 0, "organisation_id": request.query_params.get("organisation")}
+    return _contact_form(request, session, me, contact_id=None, values=values)
+
+
+@router.post("/customers/new", dependencies=[Csrf])
+def create_customer(request: Request, session: DbSession, me: UiStaff, form: Posted) -> Response:
+    raw = _posted(form, CONTACT_KEYS)
+    try:
+        contact = customers_service.create_contact(
+            session, actor=me, data=forms.build(ContactCreate, raw)
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        errors = forms.messages(request, exc)
+        return _contact_form(
+            request,
+            session,
+            me,
+            contact_id=None,
+            values=_shown(raw),
+            errors=errors,
+            status_code=422,
+        )
+    return RedirectResponse(f"/customers/{contact.id}?saved=1", status_code=303)
+
+
+@router.get("/customers/{contact_id}")
+def customer_page(request: Request, session: DbSession, me: UiStaff, contact_id: int) -> Response:
+    contact = customers_service.get_contact(session, actor=me, contact_id=contact_id)
+    context = {
+        "nav_active": "customers",
+        "contact": contact,
+        "today": _today(request),
+        "assets": customers_service.list_assets(session, actor=me, contact_id=contact.id),
+    }
+    return render(request, "customers/detail.html", context)
+
+
+@router.get("/customers/{contact_id}/edit")
+def edit_customer_page(
+    request: Request, session: DbSession, me: UiStaff, contact_id: int
+) -> Response:
+    contact = customers_service.get_contact(session, actor=me, contact_id=contact_id)
+    values = _values(contact, CONTACT_KEYS)
+    return _contact_form(request, session, me, contact_id=contact.id, values=values)
+
+
+@router.post("/customers/{contact_id}/edit", dependencies=[Csrf])
+def update_customer(
+    request: Request, session: DbSession, me: UiStaff, form: Posted, contact_id: int
+) -> Response:
+    raw = _posted(form, CONTACT_KEYS)
+    try:
+        customers_service.update_contact(
+            session, actor=me, contact_id=contact_id, data=forms.build(ContactUpdate, raw)
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        customers_service.get_contact(session, actor=me, contact_id=contact_id)
+        errors = forms.messages(request, exc)
+        return _contact_form(
+            request,
+            session,
+            me,
+            contact_id=contact_id,
+            values=_shown(raw),
+            errors=errors,
+            status_code=422,
+        )
+    return RedirectResponse(f"/customers/{contact_id}?saved=1", status_code=303)
+
+
+# ---------------------------------------------------------------- organisations
+
+
+@router.get("/organisations")
+def organisations_page(
+    request: Request, session: DbSession, me: UiStaff, q: Text = None, after: Text = None
+) -> Response:
+    rows = customers_service.list_organisations(
+        session, actor=me, q=q or None, after_id=_after(after), limit=PAGE + 1
+    )
+    organisations, next_id = _page(rows)
+    context = {
+        "nav_active": "organisations",
+        "organisations": organisations,
+        "next_id": next_id,
+        "q": q or "",
+    }
+    template = "customers/_org_table.html" if is_htmx(request) else "customers/organisations.html"
+    return render(request, template, context)
+
+
+def _org_form(
+    request: Request,
+    *,
+    organisation_id: int | None,
+    values: dict[str, Any],
+    errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "nav_active": "organisations",
+        "organisation_id": organisation_id,
+        "values": values,
+        "errors": errors or {},
+    }
+    return render(request, "customers/organisation_form.html", context, status_code=status_code)
+
+
+@router.get("/organisations/new")
+def new_organisation_page(request: Request, me: UiStaff) -> Response:
+    return _org_form(request, organisation_id=None, values={"vip_level": 0})
+
+
+@router.post("/organisations/new", dependencies=[Csrf])
+def create_organisation(
+    request: Request, session: DbSession, me: UiStaff, form: Posted
+) -> Response:
+    raw = _posted(form, ORG_KEYS)
+    try:
+        org = customers_service.create_organisation(
+            session, actor=me, data=forms.build(OrganisationCreate, raw)
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        errors = forms.messages(request, exc)
+        return _org_form(
+            request, organisation_id=None, values=_shown(raw), errors=errors, status_code=422
+        )
+    return RedirectResponse(f"/organisations/{org.id}?saved=1", status_code=303)
+
+
+@router.get("/organisations/{organisation_id}")
+def organisation_page(
+    request: Request, session: DbSession, me: UiStaff, organisation_id: int
+) -> Response:
+    org = customers_service.get_organisation(session, actor=me, organisation_id=organisation_id)
+    context = {
+        "nav_active": "organisations",
+        "org": org,
+        "today": _today(request),
+        "contacts": customers_service.list_contacts(
+            session, actor=me, organisation_id=org.id, limit=200
+        ),
+        "assets": customers_service.list_assets(session, actor=me, organisation_id=org.id),
+    }
+    return render(request, "customers/organisation_detail.html", context)
+
+
+@router.get("/organisations/{organisation_id}/edit")
+def edit_organisation_page(
+    request: Request, session: DbSession, me: UiStaff, organisation_id: int
+) -> Response:
+    org = customers_service.get_organisation(session, actor=me, organisation_id=organisation_id)
+    return _org_form(request, organisation_id=org.id, values=_values(org, ORG_KEYS))
+
+
+@router.post("/organisations/{organisation_id}/edit", dependencies=[Csrf])
+def update_organisation(
+    request: Request, session: DbSession, me: UiStaff, form: Posted, organisation_id: int
+) -> Response:
+    raw = _posted(form, ORG_KEYS)
+    try:
+        customers_service.update_organisation(
+            session,
+            actor=me,
+            organisation_id=organisation_id,
+            data=forms.build(OrganisationUpdate, raw),
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        customers_service.get_organisation(session, actor=me, organisation_id=organisation_id)
+        errors = forms.messages(request, exc)
+        return _org_form(
+            request,
+            organisation_id=organisation_id,
+            values=_shown(raw),
+            errors=errors,
+            status_code=422,
+        )
+    return RedirectResponse(f"/organisations/{organisation_id}?saved=1", status_code=303)

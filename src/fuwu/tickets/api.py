@@ -7,6 +7,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
 from fuwu.auth.deps import scoped
@@ -197,5 +198,8 @@ def attachment_response(request: Request, attachment: Attachment) -> StreamingRe
         "Content-Length": str(attachment.size),
     }
     return StreamingResponse(
-        handle, media_type=messages_service.download_type(attachment), headers=headers
+        handle,
+        media_type=messages_service.download_type(attachment),
+        headers=headers,
+        background=BackgroundTask(handle.close),  # iterating a file object never closes it
     )

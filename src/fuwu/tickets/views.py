@@ -1,7 +1,527 @@
-"""HTML routes for the inbox and tickets (filled in by the UI work)."""
+"""HTML routes for the inbox and tickets: full pages, or just the fragment for htmx."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from fuwu.auth import service as auth_service
+from fuwu.auth.deps import Csrf, UiStaff, UiUser
+from fuwu.auth.principal import Principal
+from fuwu.db import transaction
+from fuwu.errors import Conflict, ValidationFailed
+from fuwu.jobs import service as jobs
+from fuwu.kit.i18n import gettext
+from fuwu.tickets import api as tickets_api
+from fuwu.tickets import messages as messages_service
+from fuwu.tickets import repository
+from fuwu.tickets import service as tickets_service
+from fuwu.tickets.schemas import TicketCreate, TicketUpdate
+from fuwu.tickets.statuses import DEFAULT_STATUSES, OPEN_CATEGORIES, PRIORITIES
+from fuwu.web.deps import DbSession, SettingsDep, client_ip
+from fuwu.web.errors import _from_pydantic, field_message, locale_of
+from fuwu.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 25
+# Live updates: how often the stream looks for news, when it proves it is alive, and how long
+# one stream lives before the browser reconnects (keeps proxies and load balancers happy).
+SSE_POLL_SECONDS = 2.0
+SSE_HEARTBEAT_SECONDS = 15.0
+SSE_MAX_SECONDS = 300.0
+
+SAVED_VIEWS: dict[str, dict[str, str]] = {
+    "mine": {"assignee": "me"},
+    "unassigned": {"assignee": "none"},
+    "team": {"team": "mine"},
+    "all": {},
+}
+SORT_OPTIONS = (
+    "-updated_at",
+    "updated_at",
+    "-created_at",
+    "created_at",
+    "-priority",
+    "priority",
+)
+# Where an error about a field of the service's data shows on the create form.
+FORM_FIELDS = {
+    "customer.name": "customer_name",
+    "customer.email": "customer_email",
+    "customer.phone": "customer_phone",
+    "email": "customer_email",
+    "phone": "customer_phone",
+    "tags": "tags",
+}
+Text = Annotated[str, Form(max_length=100_000)]
+Short = Annotated[str, Form(max_length=2_000)]
+Param = Annotated[str | None, Query(max_length=200)]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def status_label(key: str, locale: str) -> str:
+    """The status name in the reader's language."""
+    found = DEFAULT_STATUSES.get(key)
+    if found is None:
+        return key
+    return found.label_zh if locale == "zh_CN" else found.label_en
+
+
+def _split_tags(value: str) -> list[str]:
+    return [t.strip() for t in value.replace("，", ",").split(",") if t.strip()]
+
+
+def _optional_id(value: str) -> str | None:
+    value = value.strip()
+    return value or None
+
+
+def _field_errors(locale: str, errors: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Per-form-field messages from ValidationFailed-style entries."""
+    shown: dict[str, list[str]] = {}
+    for error in errors:
+        field = error.get("field", "")
+        message = field_message(
+            locale, field, error.get("code", "invalid"), error.get("params", {})
+        )
+        key = FORM_FIELDS.get(field, field.split(".")[0])
+        shown.setdefault(key, []).append(message)
+    return shown
+
+
+def _pydantic_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    return [_from_pydantic(dict(e)) for e in exc.errors()]
+
+
+def _page(
+    request: Request, full: str, fragment: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    """The whole page, or only its fragment for htmx; caches must keep the two apart."""
+    template = fragment if is_htmx(request) else full
+    return render(
+        request, template, context, status_code=status_code, headers={"Vary": "HX-Request"}
+    )
+
+
+def _lookups(session: Session) -> dict[str, Any]:
+    """Staff users and teams for filters and pickers, with id → name maps for the timeline."""
+    users = auth_service.list_users(session, staff_only=True, active_only=True, limit=500)
+    teams = auth_service.list_teams(session, active_only=True)
+    return {
+        "staff": users,
+        "teams": teams,
+        "user_names": {u.id: u.display_name for u in users},
+        "team_names": {t.id: t.name for t in teams},
+    }
+
+
+def _ui(request: Request) -> dict[str, Any]:
+    """What every ticket template needs besides the defaults of `render`."""
+    locale = locale_of(request)
+    return {
+        "statuses": list(DEFAULT_STATUSES.values()),
+        "priorities": list(PRIORITIES),
+        "status_label": lambda key: status_label(key, locale),
+    }
+
+
+# ---------------------------------------------------------------- inbox
+
+
+@dataclass
+class InboxQuery:
+    """The inbox's query string, cleaned: unknown values fall back to the defaults."""
+
+    view: str
+    status: str
+    priority: str
+    team: str
+    assignee: str
+    q: str
+    tag: str
+    sort: str
+
+    def filters(self, actor: Principal) -> repository.TicketFilter:
+        found = repository.TicketFilter()
+        if actor.is_staff:
+            base = SAVED_VIEWS[self.view]
+            found.assignee = self.assignee or base.get("assignee")
+            found.team = self.team or base.get("team")
+        if self.status:
+            found.status = [self.status]
+        elif actor.is_staff:
+            found.status_category = sorted(OPEN_CATEGORIES)
+        found.priority = [self.priority] if self.priority else []
+        found.q = self.q or None
+        found.tag = self.tag or None
+        return found
+
+    def params(self, **override: str) -> str:
+        values = {**self.__dict__, **override}
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+def _clean(value: str | None, allowed: Mapping[str, Any] | tuple[str, ...] | None = None) -> str:
+    value = (value or "").strip()
+    if allowed is not None and value not in allowed:
+        return ""
+    return value
+
+
+def _id_filter(value: str | None, words: tuple[str, ...]) -> str:
+    value = _clean(value)
+    return value if value in words or value.isdigit() else ""
+
+
+@router.get("/inbox")
+def inbox(
+    request: Request,
+    session: DbSession,
+    me: UiUser,
+    view: Param = None,
+    status: Param = None,
+    priority: Param = None,
+    team: Param = None,
+    assignee: Param = None,
+    q: Param = None,
+    tag: Param = None,
+    sort: Param = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """The agent inbox (saved views, filters, sort, next page) or the customer's own tickets."""
+    query = InboxQuery(
+        view=_clean(view, SAVED_VIEWS) or "mine",
+        status=_clean(status, DEFAULT_STATUSES),
+        priority=_clean(priority, PRIORITIES),
+        team=_id_filter(team, ("mine", "none")),
+        assignee=_id_filter(assignee, ("me", "none")),
+        q=_clean(q),
+        tag=_clean(tag),
+        sort=_clean(sort, SORT_OPTIONS) or "-updated_at",
+    )
+    tickets, next_cursor = repository.list_tickets(
+        session,
+        actor=me,
+        filters=query.filters(me),
+        sort=query.sort,
+        limit=PAGE_SIZE,
+        cursor=cursor or None,
+    )
+    context = {
+        **_ui(request),
+        "nav_active": "inbox",
+        "query": query,
+        "tickets": tickets,
+        "next_url": f"/inbox?{query.params(cursor=next_cursor)}" if next_cursor else None,
+        "saved_views": list(SAVED_VIEWS),
+        "sort_options": SORT_OPTIONS,
+        "first_page": cursor is None,
+    }
+    if me.is_staff and not is_htmx(request):
+        context.update(_lookups(session))
+    return _page(request, "tickets/inbox.html", "tickets/_list.html", context)
+
+
+def _latest_event(reader: sessionmaker[Session]) -> int:
+    with transaction(reader) as session:
+        return jobs.latest_event_id(session)
+
+
+async def _change_stream(request: Request) -> AsyncIterator[str]:
+    """'changed' whenever a new domain event exists; a comment now and then to stay alive."""
+    reader = request.app.state.reader
+    last = await run_in_threadpool(_latest_event, reader)
+    started = last_sent = time.monotonic()
+    yield f"retry: {int(SSE_POLL_SECONDS * 1000) + 1000}\n: connected\n\n"
+    while time.monotonic() - started < SSE_MAX_SECONDS:
+        await asyncio.sleep(SSE_POLL_SECONDS)
+        if await request.is_disconnected():
+            return
+        current = await run_in_threadpool(_latest_event, reader)
+        now = time.monotonic()
+        if current != last:
+            last, last_sent = current, now
+            yield "event: changed\ndata: changed\n\n"  # no ids or content: only "look again"
+        elif now - last_sent >= SSE_HEARTBEAT_SECONDS:
+            last_sent = now
+            yield ": heartbeat\n\n"
+
+
+@router.get("/inbox/events")
+async def inbox_events(request: Request, me: UiUser) -> StreamingResponse:
+    """Server-sent events telling an open inbox to reload its list."""
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(
+        _change_stream(request), media_type="text/event-stream", headers=headers
+    )
+
+
+# ---------------------------------------------------------------- create
+
+
+def _create_form(
+    request: Request,
+    session: Session,
+    me: Principal,
+    values: dict[str, str],
+    errors: dict[str, list[str]] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context: dict[str, Any] = {
+        **_ui(request),
+        "nav_active": "new",
+        "values": values,
+        "errors": errors or {},
+    }
+    if me.is_staff:
+        context.update(_lookups(session))
+    return _page(request, "tickets/new.html", "tickets/_new_form.html", context, status_code)
+
+
+@router.get("/tickets/new")
+def new_ticket_page(request: Request, session: DbSession, me: UiUser) -> Response:
+    """The form to open a ticket (reduced for customers)."""
+    return _create_form(request, session, me, {"priority": "normal"})
+
+
+def _create_payload(me: Principal, values: dict[str, str]) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "subject": values["subject"],
+        "description": values["description"],
+        "priority": values["priority"] or "normal",
+    }
+    if not me.is_staff:
+        return payload
+    customer = {k: values[f"customer_{k}"].strip() or None for k in ("name", "email", "phone")}
+    if any(customer.values()):
+        payload["customer"] = customer
+    payload["team_id"] = _optional_id(values["team_id"])
+    payload["assignee_id"] = _optional_id(values["assignee_id"])
+    payload["tags"] = _split_tags(values["tags"])
+    payload["channel"] = "web"
+    return payload
+
+
+@router.post("/tickets/new", dependencies=[Csrf])
+def create_ticket(
+    request: Request,
+    session: DbSession,
+    me: UiUser,
+    settings: SettingsDep,
+    subject: Short = "",
+    description: Text = "",
+    priority: Short = "normal",
+    customer_name: Short = "",
+    customer_email: Short = "",
+    customer_phone: Short = "",
+    team_id: Short = "",
+    assignee_id: Short = "",
+    tags: Short = "",
+) -> Response:
+    """Open a ticket from the form; invalid input comes back with per-field messages."""
+    values = {
+        "subject": subject,
+        "description": description,
+        "priority": priority,
+        "customer_name": customer_name,
+        "customer_email": customer_email,
+        "customer_phone": customer_phone,
+        "team_id": team_id,
+        "assignee_id": assignee_id,
+        "tags": tags,
+    }
+    locale = locale_of(request)
+    try:
+        data = TicketCreate.model_validate(_create_payload(me, values))
+        ticket = tickets_service.create_ticket(
+            session,
+            actor=me,
+            data=data,
+            number_pattern=settings.ticket_number_pattern,
+            timezone=settings.timezone,
+            default_channel="web",
+        )
+    except ValidationError as exc:
+        errors = _field_errors(locale, _pydantic_errors(exc))
+        return _create_form(request, session, me, values, errors, 422)
+    except ValidationFailed as exc:
+        session.rollback()
+        return _create_form(request, session, me, values, _field_errors(locale, exc.errors), 422)
+    url = f"/tickets/{ticket.id}"
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+# ---------------------------------------------------------------- one ticket
+
+
+def _ticket_context(
+    request: Request, session: Session, me: Principal, ticket_id: int
+) -> dict[str, Any]:
+    ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ticket_id)
+    context: dict[str, Any] = {
+        **_ui(request),
+        "ticket": ticket,
+        "timeline": messages_service.timeline(session, actor=me, ticket_id=ticket_id),
+        "attachments": [
+            a
+            for a in messages_service.list_attachments(session, actor=me, ticket_id=ticket_id)
+            if a.message_id is None
+        ],
+        "user_names": {},
+        "team_names": {},
+    }
+    if me.is_staff:
+        context.update(_lookups(session))
+    return context
+
+
+@router.get("/tickets/{ticket_id}")
+def ticket_page(ticket_id: int, request: Request, session: DbSession, me: UiUser) -> Response:
+    """Header, timeline, reply box, attachments and (for staff) the edit sidebar."""
+    context = _ticket_context(request, session, me, ticket_id)
+    return _page(request, "tickets/ticket.html", "tickets/_ticket_body.html", context)
+
+
+def _after_change(
+    request: Request, session: Session, me: Principal, ticket_id: int, part: str
+) -> Response:
+    """htmx: the changed part plus out-of-band header and version; else back to the page."""
+    if not is_htmx(request):
+        return RedirectResponse(f"/tickets/{ticket_id}#{part}", status_code=303)
+    session.flush()
+    session.expire_all()
+    context = _ticket_context(request, session, me, ticket_id)
+    return render(request, f"tickets/_{part}_oob.html", context)
+
+
+@router.post("/tickets/{ticket_id}/messages", dependencies=[Csrf])
+def add_message(
+    ticket_id: int,
+    request: Request,
+    session: DbSession,
+    me: UiUser,
+    body: Text = "",
+    kind: Short = "reply",
+) -> Response:
+    """Post a reply (or, for staff, an internal note); htmx gets the new timeline."""
+    messages_service.add_message(
+        session, actor=me, ticket_id=ticket_id, body=body, kind=kind or "reply", channel="web"
+    )
+    return _after_change(request, session, me, ticket_id, "timeline")
+
+
+@router.post("/tickets/{ticket_id}/attachments", dependencies=[Csrf])
+def upload_attachment(
+    ticket_id: int,
+    request: Request,
+    session: DbSession,
+    me: UiUser,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """Attach a file to the ticket."""
+    messages_service.add_attachment(
+        session,
+        actor=me,
+        store=request.app.state.store,
+        ticket_id=ticket_id,
+        filename=file.filename or "file",
+        content_type=file.content_type,
+        stream=file.file,
+        max_bytes=settings.attachment_max_bytes,
+        blocked_extensions=settings.attachment_blocked_extensions,
+    )
+    return _after_change(request, session, me, ticket_id, "attachments")
+
+
+@router.get("/attachments/{attachment_id}")
+def download(attachment_id: int, request: Request, session: DbSession, me: UiUser) -> Response:
+    """Download an attachment the user may see."""
+    attachment = messages_service.get_attachment(session, actor=me, attachment_id=attachment_id)
+    return tickets_api.attachment_response(request, attachment)
+
+
+def _update_payload(values: dict[str, str]) -> dict[str, Any]:
+    return {
+        "status": values["status"] or None,
+        "priority": values["priority"] or None,
+        "team_id": _optional_id(values["team_id"]),
+        "assignee_id": _optional_id(values["assignee_id"]),
+        "tags": _split_tags(values["tags"]),
+        "version": values["version"] or None,
+    }
+
+
+def _conflict(request: Request, ticket_id: int) -> Response:
+    locale = locale_of(request)
+    message = gettext(
+        locale,
+        "Someone else changed this ticket while you were editing. Your change was not saved.",
+    )
+    if not is_htmx(request):
+        context = {
+            "status": 409,
+            "message": message,
+            "fields": [],
+            "reload_url": f"/tickets/{ticket_id}",
+        }
+        return render(request, "errors/page.html", context, status_code=409)
+    headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+    context = {"message": message, "reload_url": f"/tickets/{ticket_id}"}
+    return render(request, "tickets/_conflict.html", context, status_code=409, headers=headers)
+
+
+@router.post("/tickets/{ticket_id}", dependencies=[Csrf])
+def update_ticket(
+    ticket_id: int,
+    request: Request,
+    session: DbSession,
+    me: UiStaff,
+    status: Short = "",
+    priority: Short = "",
+    team_id: Short = "",
+    assignee_id: Short = "",
+    tags: Short = "",
+    version: Short = "",
+) -> Response:
+    """Save the sidebar; a stale `version` is refused with a clear message, never overwritten."""
+    values = {
+        "status": status,
+        "priority": priority,
+        "team_id": team_id,
+        "assignee_id": assignee_id,
+        "tags": tags,
+        "version": version,
+    }
+    try:
+        data = TicketUpdate.model_validate(_update_payload(values))
+    except ValidationError as exc:
+        raise ValidationFailed(_pydantic_errors(exc)) from exc
+    try:
+        tickets_service.update_ticket(
+            session, actor=me, ticket_id=ticket_id, data=data, ip=client_ip(request)
+        )
+    except Conflict:
+        session.rollback()
+        return _conflict(request, ticket_id)
+    if not is_htmx(request):
+        return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+    session.flush()
+    session.expire_all()
+    context = {**_ticket_context(request, session, me, ticket_id), "saved": True}
+    return render(request, "tickets/_ticket_body.html", context)

@@ -1,0 +1,32 @@
+"""The customer page's ticket list: an htmx fragment, here because customers sit below tickets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from fuwu.auth.deps import UiStaff
+from fuwu.tickets import repository as tickets_repository
+from fuwu.tickets.statuses import DEFAULT_STATUSES
+from fuwu.web.deps import DbSession
+from fuwu.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+RECENT = 10
+
+
+@router.get("/customers/{contact_id}/tickets")
+def customer_tickets(
+    request: Request, session: DbSession, me: UiStaff, contact_id: int
+) -> Response:
+    """The customer's latest tickets that the caller may see, newest first."""
+    tickets, more = tickets_repository.list_tickets(
+        session,
+        actor=me,
+        filters=tickets_repository.TicketFilter(customer_id=contact_id),
+        limit=RECENT,
+    )
+    zh = getattr(request.state, "locale", "zh_CN") == "zh_CN"
+    labels = {k: (s.label_zh if zh else s.label_en) for k, s in DEFAULT_STATUSES.items()}
+    context = {"tickets": tickets, "more": more is not None, "status_labels": labels}
+    return render(request, "customers/_tickets.html", context)

@@ -1,0 +1,107 @@
+"""HTML form helpers: read the posted form, build a schema, turn errors into per-field messages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+from fuwu.errors import FIELD_LABELS, ValidationFailed
+from fuwu.web.errors import _from_pydantic, field_message, locale_of
+
+Model = TypeVar("Model", bound=BaseModel)
+
+# Labels (msgids) for form fields that fuwu.errors.FIELD_LABELS does not name.
+EXTRA_LABELS: dict[str, str] = {
+    "locale": "Language",
+    "district": "District",
+    "ticket_scope": "Ticket scope",
+    "is_active": "Active",
+    "vip_level": "VIP level",
+    "province": "Province",
+    "city": "City",
+    "address": "Address",
+    "notes": "Notes",
+    "current_password": "Current password",
+    "password_confirm": "Repeat new password",
+    "contact_id": "Contact",
+}
+
+FieldErrors = dict[str, list[str]]
+
+
+async def posted_form(request: Request) -> FormData:
+    """The parsed form body (cached by Starlette, so the CSRF check and the route share it)."""
+    return await request.form()
+
+
+Posted = Annotated[FormData, Depends(posted_form)]
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def optional(form: FormData, name: str) -> str | None:
+    """The stripped value, or None when the field was left empty."""
+    return text(form, name) or None
+
+
+def many(form: FormData, name: str) -> list[str]:
+    return [v.strip() for v in form.getlist(name) if isinstance(v, str) and v.strip()]
+
+
+def ids(form: FormData, name: str) -> list[int]:
+    """Selected ids of a checkbox list; anything that is not a number is ignored."""
+    return [int(v) for v in many(form, name) if v.isdigit()]
+
+
+def checked(form: FormData, name: str) -> bool:
+    return name in form
+
+
+def tags(value: str) -> list[str]:
+    """Comma-separated tags (ASCII or full-width commas), without blanks or repeats."""
+    parts = (p.strip() for p in value.replace("，", ",").split(","))
+    return list(dict.fromkeys(p for p in parts if p))
+
+
+def _normalise(error: dict[str, Any]) -> dict[str, Any]:
+    field = str(error["field"]).split(".")[0]
+    code = error["code"]
+    if field == "email" and code == "invalid":
+        code = "invalid_email"
+    if code == "type":  # pydantic's English detail would leak into a Chinese page
+        code = "invalid"
+    if code == "too_short" and error.get("params", {}).get("min") == 1:
+        code = "missing"  # an empty required text field
+    return {"field": field, "code": code, "params": error.get("params", {})}
+
+
+def build(model: type[Model], data: dict[str, Any]) -> Model:
+    """Validate form data into a schema; pydantic errors become ValidationFailed."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [_normalise(_from_pydantic(dict(e))) for e in exc.errors()]
+        raise ValidationFailed(errors) from exc
+
+
+def label(field: str) -> str:
+    """The label msgid of a field."""
+    return EXTRA_LABELS.get(field) or FIELD_LABELS.get(field, field)
+
+
+def messages(request: Request, exc: ValidationFailed) -> FieldErrors:
+    """field → translated messages, in the caller's language."""
+    locale = locale_of(request)
+    found: FieldErrors = {}
+    for error in exc.errors:
+        normal = _normalise(error)
+        field = normal["field"]
+        text_ = field_message(locale, label(field), normal["code"], normal["params"])
+        found.setdefault(field, []).append(text_)
+    return found
