@@ -54,8 +54,14 @@ def _writer(settings: Settings) -> sessionmaker[Session]:
 def _fail(exc: DomainError) -> None:
     detail = getattr(exc, "errors", None)
     typer.echo(f"error: {exc}", err=True)
-    for e in detail or []:
-        typer.echo(f"  {e['field']}: {e['code']} {e.get('params') or ''}", err=True)
+    if detail:
+        # The same readable text the API gives ("Password must have at least 10 characters…");
+        # imported here because it pulls in the web stack, which other commands do not need.
+        from fuwu.web.errors import field_message
+
+        for e in detail:
+            message = field_message("en", e["field"], e["code"], e.get("params") or {})
+            typer.echo(f"  {e['field']}: {message}", err=True)
     raise typer.Exit(1)
 
 

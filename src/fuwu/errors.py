@@ -26,6 +26,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "out_of_range": "%(field)s is out of range (%(detail)s)",
     "not_in_team": "%(field)s is not a member of the chosen team",
     "type": "%(field)s has the wrong type: %(detail)s",
+    "self_lockout": "%(field)s: you cannot remove your own admin rights or deactivate yourself",
 }
 
 # Field names → label msgids, translated at the edge.

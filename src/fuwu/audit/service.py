@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from fuwu.audit.models import AuditEntry
+from fuwu.kit.time import utcnow
 
 
 def _plain(value: Any) -> Any:
@@ -35,20 +36,24 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     ip: str | None = None,
-) -> AuditEntry:
-    """Add one audit row in the caller's transaction."""
-    entry = AuditEntry(
-        actor_id=actor_id,
-        actor_name=actor_name,
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        before={k: _plain(v) for k, v in before.items()} if before is not None else None,
-        after={k: _plain(v) for k, v in after.items()} if after is not None else None,
-        ip=ip,
+) -> None:
+    """Add one audit row in the caller's transaction (a plain INSERT, no ORM object)."""
+    session.execute(
+        insert(AuditEntry),
+        [
+            {
+                "actor_id": actor_id,
+                "actor_name": actor_name,
+                "action": action,
+                "entity": entity,
+                "entity_id": str(entity_id),
+                "before": {k: _plain(v) for k, v in before.items()} if before is not None else None,
+                "after": {k: _plain(v) for k, v in after.items()} if after is not None else None,
+                "ip": ip,
+                "created_at": utcnow(),
+            }
+        ],
     )
-    session.add(entry)
-    return entry
 
 
 def list_entries(

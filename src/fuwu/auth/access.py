@@ -8,18 +8,21 @@ import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from fuwu.audit import service as audit
 from fuwu.auth import passwords
-from fuwu.auth.models import ApiToken, LoginAttempt, User, UserSession
+from fuwu.auth.models import ApiToken, LoginAttempt, TeamMember, User, UserSession
 from fuwu.auth.principal import ALL_SCOPES, Principal
 from fuwu.auth.service import get_user_by_username, principal_for
 from fuwu.errors import NotAuthenticated, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from fuwu.kit.time import utcnow
 
 LOGIN_WINDOW = timedelta(minutes=15)
+# Writing last_used_at on every request would serialise API reads on SQLite; a few minutes'
+# precision is what an admin deciding whether a token is still in use needs.
+TOKEN_TOUCH_EVERY = timedelta(minutes=5)
 
 
 def _sha256(value: str) -> str:
@@ -161,28 +164,73 @@ def revoke_token(session: Session, *, actor: Principal, token_id: int) -> ApiTok
 
 
 def token_principal(session: Session, plain: str, default_locale: str) -> Principal | None:
-    """The principal behind a bearer token, or None when it is unknown, revoked or expired."""
+    """The principal behind a bearer token, or None when it is unknown, revoked or expired.
+
+    One statement per API request: the token, its user and the user's teams come back as
+    plain columns (a row per team), not as ORM objects.
+    """
     parts = plain.split("_")
     if len(parts) < 3 or parts[0] != "fuwu":
         return None
     prefix, secret = parts[1], "_".join(parts[2:])
-    row = session.execute(
-        select(ApiToken, User)
+    rows = session.execute(
+        select(
+            ApiToken.id,
+            ApiToken.token_hash,
+            ApiToken.scopes,
+            ApiToken.revoked_at,
+            ApiToken.expires_at,
+            ApiToken.last_used_at,
+            User.id,
+            User.display_name,
+            User.role,
+            User.ticket_scope,
+            User.contact_id,
+            User.locale,
+            User.is_active,
+            TeamMember.team_id,
+        )
         .join(User, User.id == ApiToken.user_id)
+        .outerjoin(TeamMember, TeamMember.user_id == User.id)
         .where(ApiToken.prefix == prefix)
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         return None
-    token, user = row
-    if not hmac.compare_digest(token.token_hash, _sha256(secret)):
+    (
+        token_id,
+        token_hash,
+        scopes,
+        revoked_at,
+        expires_at,
+        last_used_at,
+        user_id,
+        name,
+        role,
+        ticket_scope,
+        contact_id,
+        locale,
+        is_active,
+        _team,
+    ) = rows[0]
+    if not hmac.compare_digest(token_hash, _sha256(secret)):
         return None
     now = utcnow()
-    if (
-        token.revoked_at is not None
-        or not user.is_active
-        or (token.expires_at and token.expires_at < now)
-    ):
+    if revoked_at is not None or not is_active or (expires_at and expires_at < now):
         return None
-    return principal_for(
-        session, user, scopes=frozenset(token.scopes), default_locale=default_locale
+    stale = last_used_at is None or now - last_used_at > TOKEN_TOUCH_EVERY
+    return Principal(
+        user_id=user_id,
+        name=name,
+        role=role,
+        team_ids=frozenset(r.team_id for r in rows if r.team_id is not None),
+        ticket_scope=ticket_scope,
+        contact_id=contact_id,
+        locale=locale or default_locale,
+        scopes=frozenset(scopes),
+        token_id=token_id if stale else None,
     )
+
+
+def touch_token(session: Session, token_id: int) -> None:
+    """Record that a token was used (at most every TOKEN_TOUCH_EVERY, see api_principal)."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from fuwu.auth import access
 from fuwu.auth.principal import Principal
+from fuwu.db import transaction
 from fuwu.errors import NotAuthenticated, PermissionDenied
 from fuwu.kit.i18n import negotiate
 from fuwu.web.deps import SAFE_METHODS, DbSession, SettingsDep
@@ -37,6 +38,13 @@ def api_principal(request: Request, session: DbSession, settings: SettingsDep) -
     principal = access.token_principal(session, value.strip(), default)
     if principal is None:
         raise NotAuthenticated("The API token is unknown, revoked or expired.")
+    if principal.token_id is not None and request.method not in SAFE_METHODS:
+        access.touch_token(session, principal.token_id)  # already a write transaction
+    elif principal.token_id is not None:
+        # Its own short write transaction, so read-only requests stay read-only. (Never from a
+        # writer session: on SQLite that one holds the write lock this would wait for.)
+        with transaction(request.app.state.writer) as writer:
+            access.touch_token(writer, principal.token_id)
     return _remember(request, principal)
 
 

@@ -28,6 +28,7 @@ class Principal:
     locale: str = "zh_CN"
     scopes: frozenset[str] | None = None  # None: a browser session, everything the role allows
     csrf_token: str | None = None
+    token_id: int | None = None  # set when the API token's last_used_at is due for an update
 
     @classmethod
     def system(cls) -> Principal:

@@ -172,7 +172,7 @@ def update_user(
     if actor.user_id == user.id and (
         changes.get("is_active") is False or changes.get("role") not in (None, user.role)
     ):
-        raise ValidationFailed.single("role", "invalid")  # an admin cannot lock themselves out
+        raise ValidationFailed.single("role", "self_lockout")  # an admin cannot lock themselves out
     _check_unique(session, username=None, email=changes.get("email"), own_id=user.id)
     before = _snapshot(user, [t.id for t in user.teams])
     password = changes.pop("password", None)

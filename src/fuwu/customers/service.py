@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -18,6 +18,7 @@ from fuwu.customers.schemas import (
     OrganisationCreate,
     OrganisationUpdate,
 )
+from fuwu.db import insert_ignoring_conflicts
 from fuwu.errors import NotFound, PermissionDenied, ValidationFailed
 from fuwu.kit.contact_points import normalise_email, normalise_phone
 
@@ -67,16 +68,52 @@ def contact_by_identity(session: Session, kind: str, value: str) -> Contact | No
 
 
 def _claim_identity(session: Session, contact: Contact, kind: str, value: str) -> bool:
-    """Attach an identity unless another contact holds it (savepoint: safe under races)."""
+    """Attach an identity unless another contact holds it (safe under concurrent claims)."""
+    row = {"contact_id": contact.id, "kind": kind, "value": value}
+    if insert_ignoring_conflicts(
+        session, ContactIdentity.__table__, [row], conflict=["kind", "value"]
+    ):
+        return True
     holder = contact_by_identity(session, kind, value)
-    if holder is not None:
-        return holder.id == contact.id
+    return holder is not None and holder.id == contact.id
+
+
+def _contacts_by_identity(session: Session, wanted: list[tuple[str, str]]) -> dict[str, Contact]:
+    """kind → contact for the identities that exist, in one query."""
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(ContactIdentity.kind, Contact)
+        .join(Contact, Contact.id == ContactIdentity.contact_id)
+        .where(
+            or_(*(and_(ContactIdentity.kind == k, ContactIdentity.value == v) for k, v in wanted))
+        )
+    ).all()
+    return dict(rows)
+
+
+def find_or_create_organisation(session: Session, *, actor: Principal, name: str) -> Organisation:
+    """The organisation with exactly this name, created on the fly when there is none."""
+    name = name.strip()[:200]
+    org = session.scalar(select(Organisation).where(Organisation.name == name))
+    if org is not None:
+        return org
     try:
         with session.begin_nested():
-            session.add(ContactIdentity(contact_id=contact.id, kind=kind, value=value))
+            org = Organisation(name=name, tags=[])
+            session.add(org)
     except IntegrityError:
-        return False
-    return True
+        return session.scalars(select(Organisation).where(Organisation.name == name)).one()
+    audit.record(
+        session,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        action="create",
+        entity="organisation",
+        entity_id=org.id,
+        after={"name": name},
+    )
+    return org
 
 
 def find_or_create_contact(
@@ -86,17 +123,31 @@ def find_or_create_contact(
     name: str | None,
     email: str | None,
     phone: str | None,
+    organisation: str | None = None,
 ) -> Contact:
     """The contact behind an email or phone, created on the fly when there is none."""
+    contact = _find_or_create_contact(session, actor=actor, name=name, email=email, phone=phone)
+    if organisation and organisation.strip() and contact.organisation_id is None:
+        org = find_or_create_organisation(session, actor=actor, name=organisation)
+        contact.organisation_id = org.id
+    return contact
+
+
+def _find_or_create_contact(
+    session: Session,
+    *,
+    actor: Principal,
+    name: str | None,
+    email: str | None,
+    phone: str | None,
+) -> Contact:
     clean_email, clean_phone = _clean_points(email, phone)
     name = (name or "").strip()
     if not (name or clean_email or clean_phone):
         raise ValidationFailed.single("customer", "need_contact")
-    contact = None
-    if clean_email:
-        contact = contact_by_identity(session, "email", clean_email)
-    if contact is None and clean_phone:
-        contact = contact_by_identity(session, "phone", clean_phone)
+    wanted = [(k, v) for k, v in (("email", clean_email), ("phone", clean_phone)) if v]
+    found = _contacts_by_identity(session, wanted)
+    contact = found.get("email") or found.get("phone")
     if contact is not None:
         if (
             clean_phone
@@ -112,9 +163,13 @@ def find_or_create_contact(
             contact.email = clean_email
         return contact
     display = name or (clean_email.split("@")[0] if clean_email else clean_phone) or "?"
-    contact = Contact(name=display[:100], email=clean_email, phone=clean_phone, tags=[])
-    session.add(contact)
-    session.flush()
+    new: dict[str, Any] = {
+        "name": display[:100],
+        "email": clean_email,
+        "phone": clean_phone,
+        "tags": [],
+    }
+    contact = session.scalars(insert(Contact).returning(Contact), [new]).one()
     for kind, value in (("email", clean_email), ("phone", clean_phone)):
         if value and not _claim_identity(session, contact, kind, value):
             # Lost a race to a concurrent request: use the contact that won.

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from fuwu.errors import NotFound
@@ -51,23 +51,33 @@ def emit(
     entity_id: int,
     actor_id: int | None = None,
     payload: dict[str, Any] | None = None,
-) -> DomainEvent:
-    """Write a domain event and a job for each subscriber, in the caller's transaction."""
-    event = DomainEvent(
-        name=name, entity=entity, entity_id=entity_id, actor_id=actor_id, payload=payload or {}
-    )
-    session.add(event)
+) -> int | None:
+    """Write a domain event and a job for each subscriber, in the caller's transaction.
+
+    Returns the event id when there are subscribers (None otherwise: no RETURNING needed).
+    """
+    values = {
+        "name": name,
+        "entity": entity,
+        "entity_id": entity_id,
+        "actor_id": actor_id,
+        "payload": payload or {},
+        "created_at": utcnow(),
+    }
     kinds = registry.subscribers(name)
-    if kinds:
-        session.flush([event])
-        for kind in kinds:
-            enqueue(
-                session,
-                kind,
-                {"event_id": event.id, "event": name, "entity_id": entity_id},
-                idempotency_key=f"{kind}:event:{event.id}",
-            )
-    return event
+    if not kinds:
+        session.execute(insert(DomainEvent), [values])
+        return None
+    stmt = insert(DomainEvent).returning(DomainEvent.id)
+    event_id = int(session.execute(stmt, values).scalar_one())
+    for kind in kinds:
+        enqueue(
+            session,
+            kind,
+            {"event_id": event_id, "event": name, "entity_id": entity_id},
+            idempotency_key=f"{kind}:event:{event_id}",
+        )
+    return event_id
 
 
 def latest_event_id(session: Session) -> int:

@@ -72,9 +72,12 @@ class Worker:
     def _run(self, job_id: int) -> None:
         try:
             with transaction(self.writer) as session:
-                job = session.get(Job, job_id)
+                # PostgreSQL: the row stays locked while the handler runs, so a claimer (SKIP
+                # LOCKED) cannot take the job over even when the lease runs out mid-job; only a
+                # dead worker's connection releases it. SQLite: the write lock does the same.
+                job = session.get(Job, job_id, with_for_update={"skip_locked": True})
                 if job is None or job.state != "running" or job.locked_by != self.worker_id:
-                    return  # settled meanwhile, or our lease was taken over
+                    return  # settled meanwhile, being run elsewhere, or our lease was taken
                 handler = registry.get_handler(job.kind)
                 if handler is None:
                     raise LookupError(f"no handler registered for job kind {job.kind!r}")

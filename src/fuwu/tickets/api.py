@@ -43,7 +43,8 @@ def _split(value: str | None) -> list[str]:
 def create_ticket(
     data: TicketCreate, session: DbSession, actor: Writer, settings: SettingsDep
 ) -> object:
-    ticket = tickets_service.create_ticket(
+    # The customer, assignee, team and organisation come attached: no reload.
+    return tickets_service.create_ticket(
         session,
         actor=actor,
         data=data,
@@ -51,7 +52,6 @@ def create_ticket(
         timezone=settings.timezone,
         default_channel="api",
     )
-    return tickets_service.get_ticket(session, actor=actor, ticket_id=ticket.id)
 
 
 @router.get("/tickets", response_model=TicketPage)

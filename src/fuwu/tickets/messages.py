@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from fuwu.auth.principal import Principal
@@ -136,6 +136,11 @@ def add_attachment(
 ) -> Attachment:
     """Store an upload on a ticket; refuse blocked types and files over the limit."""
     ticket: Ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
+    if message_id is not None:
+        message = session.get(Message, message_id)
+        hidden = message is not None and message.kind == "note" and not actor.is_staff
+        if message is None or message.ticket_id != ticket.id or hidden:
+            raise ValidationFailed.single("message_id", "not_found")
     name = _safe_filename(filename)
     suffix = PurePosixPath(name).suffix.lower()
     if suffix in {e.lower() for e in blocked_extensions}:
@@ -187,6 +192,8 @@ def download_type(attachment: Attachment) -> str:
 
 def list_attachments(session: Session, *, actor: Principal, ticket_id: int) -> Sequence[Attachment]:
     get_ticket(session, actor=actor, ticket_id=ticket_id)
-    return session.scalars(
-        select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
-    ).all()
+    stmt = select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
+    if not actor.is_staff:  # files on internal notes stay internal, as in get_attachment
+        notes = select(Message.id).where(Message.ticket_id == ticket_id, Message.kind == "note")
+        stmt = stmt.where(or_(Attachment.message_id.is_(None), Attachment.message_id.not_in(notes)))
+    return session.scalars(stmt).all()

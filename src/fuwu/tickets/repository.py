@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
@@ -88,10 +88,15 @@ def _conditions(f: TicketFilter, actor: Principal) -> list[ColumnElement[bool]]:
         q = f.q.strip()
         conds.append(or_(Ticket.number == q, Ticket.subject.ilike(f"%{q}%")))
     if f.created_after:
-        conds.append(Ticket.created_at >= f.created_after)
+        conds.append(Ticket.created_at >= _as_utc(f.created_after))
     if f.created_before:
-        conds.append(Ticket.created_at < f.created_before)
+        conds.append(Ticket.created_at < _as_utc(f.created_before))
     return conds
+
+
+def _as_utc(value: datetime) -> datetime:
+    """A time without an offset is UTC, like every time the API returns (a 500 before)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def parse_sort(sort: str) -> tuple[str, bool]:
@@ -119,6 +124,8 @@ def list_tickets(
     if cursor:
         raw_value, last_id = decode_cursor(cursor, 2)
         value = _cursor_value(key, raw_value)
+        if not isinstance(last_id, int) or isinstance(last_id, bool):
+            raise ValidationFailed.single("cursor", "invalid_cursor")
         pair = tuple_(column, Ticket.id)
         stmt = stmt.where(pair < tuple_(value, last_id) if desc else pair > tuple_(value, last_id))
     order = (column.desc(), Ticket.id.desc()) if desc else (column.asc(), Ticket.id.asc())
@@ -148,6 +155,9 @@ def _cursor_value(key: str, raw: Any) -> Any:
     try:
         if key == "priority":
             return int(raw)
-        return datetime.fromisoformat(str(raw))
+        value = datetime.fromisoformat(str(raw))
+        if value.tzinfo is None:  # we only issue aware times; SQLite compares them as UTC text
+            raise ValueError("cursor time without offset")
+        return value.astimezone(UTC)
     except (TypeError, ValueError) as exc:
         raise ValidationFailed.single("cursor", "invalid_cursor") from exc

@@ -25,6 +25,7 @@ class CustomerIn(Strict):
     name: str | None = Field(default=None, max_length=100)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)
+    organisation: str | None = Field(default=None, max_length=200)
 
 
 def _check_custom(value: dict[str, CustomValue]) -> dict[str, CustomValue]:

@@ -1,0 +1,200 @@
+"""The demo company: loads into an empty database, people can sign in, data is consistent."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from fuwu import migrate
+from fuwu.auth import access
+from fuwu.auth import service as auth_service
+from fuwu.auth.models import Team, User
+from fuwu.auth.principal import Principal
+from fuwu.config import Settings
+from fuwu.customers.models import Asset, Contact, ContactIdentity, Organisation
+from fuwu.db import make_engine, make_sessionmakers, transaction
+from fuwu.demo import catalogue, loader
+from fuwu.kit.time import utcnow
+from fuwu.tickets import numbering
+from fuwu.tickets import service as tickets_service
+from fuwu.tickets.models import Message, Ticket, TicketCounter, TicketEvent, TicketTag
+from fuwu.tickets.repository import TicketFilter, list_tickets
+from fuwu.tickets.schemas import TicketCreate
+
+TICKETS = 200
+DAYS = 30
+NOW = utcnow()  # one instant for every load in this module, so two loads can be compared
+
+
+@pytest.fixture
+def demo_app(app: FastAPI, settings: Settings) -> FastAPI:
+    with transaction(app.state.writer) as session:
+        assert loader.is_empty(session)
+        summary = loader.load(session, settings=settings, tickets=TICKETS, days=DAYS, now=NOW)
+    assert catalogue.DEMO_PASSWORD in summary
+    assert "customer1" in summary
+    return app
+
+
+def test_counts_and_not_empty_afterwards(demo_app: FastAPI) -> None:
+    with transaction(demo_app.state.reader) as session:
+        assert not loader.is_empty(session)
+        count = {
+            model.__name__: session.scalar(select(func.count()).select_from(model))
+            for model in (User, Team, Organisation, Contact, Asset, Ticket, Message, TicketEvent)
+        }
+        identities = session.scalar(select(func.count()).select_from(ContactIdentity))
+        tags = session.scalar(select(func.count()).select_from(TicketTag))
+    assert count["User"] == len(catalogue.STAFF) + 2  # + admin and customer1
+    assert count["Team"] == 6
+    assert count["Organisation"] == len(catalogue.ORGANISATIONS)
+    assert count["Contact"] == loader.DEFAULT_CONTACTS
+    assert count["Asset"] >= loader.DEFAULT_CONTACTS
+    assert count["Ticket"] == TICKETS
+    assert count["Message"] >= 2 * TICKETS
+    assert count["TicketEvent"] >= 2 * TICKETS
+    assert identities is not None
+    assert identities >= loader.DEFAULT_CONTACTS
+    assert tags is not None
+    assert tags >= 2 * TICKETS
+
+
+@pytest.mark.parametrize("username", ["admin", "supervisor1", "agent1", "engineer8", "customer1"])
+def test_everyone_signs_in_with_the_demo_password(demo_app: FastAPI, username: str) -> None:
+    with transaction(demo_app.state.writer) as session:
+        user = access.authenticate(
+            session, username=username, password=catalogue.DEMO_PASSWORD, ip=None, max_failures=10
+        )
+        assert user.username == username
+        assert user.is_active
+
+
+def test_state_mix_follows_age_and_timestamps_agree(demo_app: FastAPI) -> None:
+    now = NOW
+    with transaction(demo_app.state.reader) as session:
+        tickets = session.scalars(select(Ticket).order_by(Ticket.created_at)).all()
+        states = Counter(t.status for t in tickets)
+        assert states["closed"] > TICKETS * 0.6
+        assert states["new"] + states["open"] + states["pending"] >= 5
+        newest = tickets[-20:]
+        assert sum(t.is_open for t in newest) > sum(t.is_open for t in tickets[:20])
+        for t in tickets:
+            assert t.created_at <= t.updated_at <= now
+            assert t.is_open == (t.status in ("new", "open", "pending"))
+            assert t.status_category == t.status
+            if t.status == "new":
+                assert t.assignee_id is None
+                assert t.first_response_at is None
+            else:
+                assert t.assignee_id is not None
+                assert t.team_id is not None
+                assert t.first_response_at is not None
+                assert t.created_at <= t.first_response_at
+            if t.status in ("resolved", "closed"):
+                assert t.resolved_at is not None
+                assert t.first_response_at is not None
+                assert t.first_response_at <= t.resolved_at <= t.updated_at
+            else:
+                assert t.resolved_at is None
+            if t.status == "closed":
+                assert t.closed_at is not None
+                assert t.resolved_at is not None
+                assert t.resolved_at <= t.closed_at
+            else:
+                assert t.closed_at is None
+        stray = session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .join(Ticket, Ticket.id == Message.ticket_id)
+            .where(Message.created_at < Ticket.created_at)
+        )
+        assert stray == 0
+
+
+def test_assignees_belong_to_the_ticket_team(demo_app: FastAPI) -> None:
+    with transaction(demo_app.state.reader) as session:
+        members = {
+            (team.id, member.id)
+            for team in auth_service.list_teams(session)
+            for member in team.members
+        }
+        pairs = session.execute(
+            select(Ticket.team_id, Ticket.assignee_id).where(Ticket.assignee_id.is_not(None))
+        ).all()
+    assert pairs
+    assert all((team_id, user_id) in members for team_id, user_id in pairs)
+
+
+def test_numbers_follow_the_pattern_and_new_tickets_continue_them(
+    demo_app: FastAPI, settings: Settings
+) -> None:
+    pattern = settings.ticket_number_pattern
+    with transaction(demo_app.state.reader) as session:
+        numbers = session.scalars(select(Ticket.number)).all()
+        counters = {c.key: c.value for c in session.scalars(select(TicketCounter))}
+    assert len(set(numbers)) == TICKETS
+    assert all(re.fullmatch(r"SR\d{8}-\d{5}", n) for n in numbers)
+    per_key = Counter(n.rsplit("-", 1)[0] + "-#" for n in numbers)
+    assert counters == dict(per_key)
+
+    with transaction(demo_app.state.writer) as session:
+        ticket = tickets_service.create_ticket(
+            session,
+            actor=Principal.system(),
+            data=TicketCreate(subject="空调不制冷（演示后新建）"),
+            number_pattern=pattern,
+            timezone=settings.timezone,
+        )
+        number = ticket.number
+    assert number not in numbers
+    key = numbering.render(pattern, ticket.created_at.astimezone(_zone(settings)), None)
+    assert number == numbering.render(
+        pattern, ticket.created_at.astimezone(_zone(settings)), counters.get(key, 0) + 1
+    )
+
+
+def test_portal_customer_sees_only_their_own_tickets(demo_app: FastAPI) -> None:
+    with transaction(demo_app.state.reader) as session:
+        user = auth_service.get_user_by_username(session, "customer1")
+        assert user is not None
+        assert user.contact_id is not None
+        principal = auth_service.principal_for(session, user)
+        rows, _ = list_tickets(session, actor=principal, filters=TicketFilter(), limit=200)
+        own = session.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.customer_id == user.contact_id)
+        )
+    assert rows
+    assert len(rows) == own
+    assert {t.customer_id for t in rows} == {user.contact_id}
+
+
+def test_loading_twice_gives_the_same_data(
+    demo_app: FastAPI, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Seeded: a second load into another empty database makes the same tickets."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo-again') / 'again.sqlite3'}"
+    migrate.upgrade(url)
+    engine = make_engine(url, pool_size=1)
+    _, writer = make_sessionmakers(engine)
+    try:
+        with transaction(writer) as session:
+            loader.load(session, settings=settings, tickets=TICKETS, days=DAYS, now=NOW)
+        query = select(Ticket.subject, Ticket.status, Ticket.priority, Ticket.channel).order_by(
+            Ticket.id
+        )
+        with transaction(writer) as session:
+            again = session.execute(query).all()
+        with transaction(demo_app.state.reader) as session:
+            first = session.execute(query).all()
+    finally:
+        engine.dispose()
+    assert again == first
+
+
+def _zone(settings: Settings) -> ZoneInfo:
+    return ZoneInfo(settings.timezone)
