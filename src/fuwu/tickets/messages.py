@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from fuwu.auth.principal import Principal
@@ -18,9 +18,21 @@ from fuwu.jobs import service as jobs
 from fuwu.kit.storage import LocalStore, TooLarge
 from fuwu.kit.time import utcnow
 from fuwu.tickets.models import Attachment, Message, Ticket, TicketEvent
-from fuwu.tickets.service import _apply_status, get_ticket
+from fuwu.tickets.service import get_ticket
+from fuwu.tickets.statuses import status
 
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+
+
+def _reopen_values() -> dict[str, Any]:
+    st = status("open")
+    return {
+        "status": st.key,
+        "status_category": st.category,
+        "is_open": True,
+        "resolved_at": None,
+        "closed_at": None,
+    }
 
 
 def add_message(
@@ -53,22 +65,29 @@ def add_message(
         created_at=now,
     )
     session.add(message)
-    if actor.is_staff and kind == "reply" and ticket.first_response_at is None:
-        ticket.first_response_at = now
+    # Plain UPDATEs, not the ORM's versioned one: two people replying at once must both
+    # succeed (no StaleDataError). Only a status change bumps the version, so an agent's
+    # stale edit of the fields still gets its 409.
+    values: dict[str, Any] = {"updated_at": now}
+    if actor.is_staff and kind == "reply":
+        values["first_response_at"] = func.coalesce(Ticket.first_response_at, now)
     if not actor.is_staff and ticket.status_category in ("pending", "resolved", "closed"):
-        old = ticket.status
-        _apply_status(ticket, "open")
+        values.update(_reopen_values(), version=Ticket.version + 1)
         session.add(
             TicketEvent(
                 ticket_id=ticket.id,
                 actor_id=actor.user_id,
                 actor_name=actor.name,
                 kind="reopened",
-                changes={"status": [old, "open"]},
+                changes={"status": [ticket.status, "open"]},
             )
         )
-    ticket.updated_at = now
+    session.execute(
+        update(Ticket).where(Ticket.id == ticket.id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
     session.flush()
+    session.expire(ticket)
     jobs.emit(
         session,
         "message.created",
