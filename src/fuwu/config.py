@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     job_lease_seconds: int = Field(default=300, ge=5)
     db_pool_size: int = Field(default=10, ge=1)
-    login_rate_per_minute: int = Field(default=10, ge=1)
+    login_max_failures: int = Field(default=10, ge=1)
 
     @field_validator("ticket_number_pattern")
     @classmethod

@@ -55,7 +55,7 @@ def login(
             username=username.strip(),
             password=password,
             ip=client_ip(request),
-            max_failures=settings.login_rate_per_minute,
+            max_failures=settings.login_max_failures,
         )
     except (NotAuthenticated, RateLimited) as exc:
         locale = getattr(request.state, "locale", settings.default_locale)

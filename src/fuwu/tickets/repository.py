@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
+from fuwu.auth.models import Team, User
 from fuwu.auth.principal import Principal
+from fuwu.customers.models import Contact, Organisation
 from fuwu.errors import ValidationFailed
 from fuwu.kit.pagination import decode_cursor, encode_cursor
 from fuwu.tickets.models import Ticket, TicketTag
@@ -133,10 +135,14 @@ def list_tickets(
         stmt.order_by(*order)
         .limit(limit + 1)
         .options(
-            joinedload(Ticket.customer),
-            joinedload(Ticket.assignee),
-            joinedload(Ticket.team),
-            joinedload(Ticket.organisation),
+            # Lists show names only: load just those (not, say, a user's password hash), and
+            # fail loudly (raiseload) if a template ever needs more, instead of N+1 queries.
+            joinedload(Ticket.customer).load_only(Contact.id, Contact.name, raiseload=True),
+            joinedload(Ticket.assignee).load_only(User.id, User.display_name, raiseload=True),
+            joinedload(Ticket.team).load_only(Team.id, Team.name, raiseload=True),
+            joinedload(Ticket.organisation).load_only(
+                Organisation.id, Organisation.name, raiseload=True
+            ),
         )
     )
     rows = session.scalars(stmt).unique().all()
