@@ -141,3 +141,16 @@ def test_language_switch_stores_the_users_choice(
         assert auth_service.get_user(session, people["agent1"]).locale == "zh_CN"
     again = sign_in_as("agent1")  # a new browser without the cookie still gets Chinese
     assert "全部未解决" in again.get("/inbox").text
+
+
+def test_the_default_view_is_my_work_for_agents_and_everything_for_admins(
+    app: FastAPI, agent: Browser, sign_in_as: Callable[[str], Browser], people: dict[str, int]
+) -> None:
+    open_ticket(app, "Mine to do", assignee_id=people["agent1"], team_id=people["team"])
+    open_ticket(app, "Colleague has it", assignee_id=people["agent2"], team_id=people["team"])
+    agents_inbox = agent.get("/inbox").text
+    assert "Mine to do" in agents_inbox
+    assert "Colleague has it" not in agents_inbox
+    admins_inbox = sign_in_as("admin").get("/inbox").text
+    assert "Mine to do" in admins_inbox
+    assert "Colleague has it" in admins_inbox

@@ -203,7 +203,8 @@ def inbox(
 ) -> Response:
     """The agent inbox (saved views, filters, sort, next page) or the customer's own tickets."""
     query = InboxQuery(
-        view=_clean(view, SAVED_VIEWS) or "mine",
+        # Supervisors and admins start on everything open; agents on their own work.
+        view=_clean(view, SAVED_VIEWS) or ("all" if me.sees_all_tickets else "mine"),
         status=_clean(status, DEFAULT_STATUSES),
         priority=_clean(priority, PRIORITIES),
         team=_id_filter(team, ("mine", "none")),
