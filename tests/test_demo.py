@@ -168,6 +168,7 @@ def test_portal_customer_sees_only_their_own_tickets(demo_app: FastAPI) -> None:
         own = session.scalar(
             select(func.count()).select_from(Ticket).where(Ticket.customer_id == user.contact_id)
         )
+    assert own, "the demo gives customer1 tickets"
     assert rows
     assert len(rows) == own
     assert {t.customer_id for t in rows} == {user.contact_id}

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from fuwu.audit.models import AuditEntry
+from fuwu.db import table
 from fuwu.kit.time import utcnow
 
 
@@ -39,7 +40,7 @@ def record(
 ) -> None:
     """Add one audit row in the caller's transaction (a plain INSERT, no ORM object)."""
     session.execute(
-        insert(AuditEntry),
+        insert(table(AuditEntry)),
         [
             {
                 "actor_id": actor_id,

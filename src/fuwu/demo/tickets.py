@@ -25,6 +25,7 @@ from fuwu.tickets.statuses import OPEN_CATEGORIES, PRIORITIES
 if TYPE_CHECKING:
     from fuwu.demo.loader import DemoAsset, DemoContact
 
+PORTAL_EVERY = 100
 BATCH = 1000
 SITE_TYPES = frozenset({"repair", "install", "maintenance"})
 # (age limit in hours, weights of new/open/pending/resolved/closed)
@@ -86,7 +87,11 @@ def create(
 ) -> int:
     """Insert `count` tickets created over the last `days` days; returns how many."""
     zone = ZoneInfo(settings.timezone)
-    drafts = [_draft(rng, world, _created_at(rng, now, days, zone), now) for _ in range(count)]
+    # Every PORTAL_EVERY-th ticket is the portal customer's, so customer1 always has some.
+    drafts = [
+        _draft(rng, world, _created_at(rng, now, days, zone), now, portal=i % PORTAL_EVERY == 7)
+        for i in range(count)
+    ]
     drafts.sort(key=lambda d: d.row["created_at"])
     counters = _number(drafts, settings.ticket_number_pattern, zone)
     for start in range(0, len(drafts), BATCH):
@@ -121,8 +126,10 @@ def _state(rng: random.Random, age: timedelta) -> str:
     return rng.choices(STATES, weights=weights)[0]
 
 
-def _pick(rng: random.Random, world: World) -> tuple[DemoContact, DemoAsset, cat.Fault]:
-    if rng.random() < 0.006:
+def _pick(
+    rng: random.Random, world: World, portal: bool
+) -> tuple[DemoContact, DemoAsset, cat.Fault]:
+    if portal:
         contact = next(c for c in world.contacts if c.id == world.customer_contact_id)
     elif rng.random() < 0.25:  # organisations call more often than households
         contact = rng.choice([c for c in world.contacts if c.organisation_id])
@@ -134,8 +141,10 @@ def _pick(rng: random.Random, world: World) -> tuple[DemoContact, DemoAsset, cat
     return contact, asset, fault
 
 
-def _draft(rng: random.Random, world: World, created: datetime, now: datetime) -> Draft:
-    contact, asset, fault = _pick(rng, world)
+def _draft(
+    rng: random.Random, world: World, created: datetime, now: datetime, *, portal: bool
+) -> Draft:
+    contact, asset, fault = _pick(rng, world, portal)
     state = _state(rng, now - created)
     district = contact.district
     site = fault.type_key in SITE_TYPES

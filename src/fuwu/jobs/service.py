@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from fuwu.db import table
 from fuwu.errors import NotFound
 from fuwu.jobs import registry
 from fuwu.jobs.models import DomainEvent, Job
@@ -66,9 +67,9 @@ def emit(
     }
     kinds = registry.subscribers(name)
     if not kinds:
-        session.execute(insert(DomainEvent), [values])
+        session.execute(insert(table(DomainEvent)), [values])
         return None
-    stmt = insert(DomainEvent).returning(DomainEvent.id)
+    stmt = insert(table(DomainEvent)).returning(DomainEvent.id)
     event_id = int(session.execute(stmt, values).scalar_one())
     for kind in kinds:
         enqueue(

@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from fuwu.audit import service as audit
@@ -14,12 +13,14 @@ from fuwu.auth.models import Team, TeamMember, User
 from fuwu.auth.principal import Principal
 from fuwu.customers import service as customers_service
 from fuwu.customers.models import Contact, Organisation
+from fuwu.db import table
 from fuwu.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from fuwu.jobs import service as jobs
 from fuwu.kit.time import utcnow
 from fuwu.tickets import numbering
 from fuwu.tickets.models import Ticket, TicketEvent, TicketTag
 from fuwu.tickets.permissions import can_see
+from fuwu.tickets.repository import NameRef, TicketRow, UserRef
 from fuwu.tickets.schemas import TicketCreate, TicketUpdate
 from fuwu.tickets.statuses import OPEN_CATEGORIES, PRIORITIES, status
 
@@ -112,7 +113,7 @@ def create_ticket(
     number_pattern: str,
     timezone: str,
     default_channel: str = "api",
-) -> Ticket:
+) -> TicketRow:
     """Open a ticket; the customer is found or created from name/email/phone."""
     if actor.is_staff:
         if data.customer_id is not None:
@@ -174,7 +175,7 @@ def _insert_ticket(
     team_id: int | None,
     number: str,
     channel: str,
-) -> Ticket:
+) -> TicketRow:
     """The INSERTs of a new ticket and its timeline, without the unit-of-work overhead.
 
     Ticket intake is the hottest write path (see docs/benchmarks.md): plain bulk INSERTs, and
@@ -202,18 +203,16 @@ def _insert_ticket(
         "version": 1,
         **_status_values("open" if assignee_id else "new"),
     }
-    ticket = session.scalars(insert(Ticket).returning(Ticket), [values]).one()
-    org_id = values["organisation_id"]
-    set_committed_value(ticket, "customer", customer)
-    set_committed_value(ticket, "assignee", session.get(User, assignee_id) if assignee_id else None)
-    set_committed_value(ticket, "team", session.get(Team, team_id) if team_id else None)
-    set_committed_value(
-        ticket, "organisation", session.get(Organisation, org_id) if org_id else None
-    )
+    inserted = session.execute(
+        insert(table(Ticket)).returning(*table(Ticket).columns), [values]
+    ).mappings()
+    ticket = _created_row(session, dict(inserted.one()), customer)
     if tags:
-        session.execute(insert(TicketTag), [{"ticket_id": ticket.id, "tag": t} for t in tags])
+        session.execute(
+            insert(table(TicketTag)), [{"ticket_id": ticket.id, "tag": t} for t in tags]
+        )
     session.execute(
-        insert(TicketEvent),
+        insert(table(TicketEvent)),
         [
             {
                 "ticket_id": ticket.id,
@@ -245,7 +244,22 @@ def _insert_ticket(
     return ticket
 
 
-def _snapshot(ticket: Ticket) -> dict[str, Any]:
+def _created_row(session: Session, values: dict[str, Any], customer: Contact | None) -> TicketRow:
+    """The new ticket as the API returns it, with its people's names from the session."""
+    assignee = session.get(User, values["assignee_id"]) if values["assignee_id"] else None
+    team = session.get(Team, values["team_id"]) if values["team_id"] else None
+    org_id = values["organisation_id"]
+    org = session.get(Organisation, org_id) if org_id else None
+    return TicketRow(
+        **values,
+        customer=NameRef(customer.id, customer.name) if customer else None,
+        organisation=NameRef(org.id, org.name) if org else None,
+        assignee=UserRef(assignee.id, assignee.display_name) if assignee else None,
+        team=NameRef(team.id, team.name) if team else None,
+    )
+
+
+def _snapshot(ticket: Ticket | TicketRow) -> dict[str, Any]:
     data = {k: getattr(ticket, k) for k in TRACKED}
     data["tags"] = list(ticket.tags)
     data["custom"] = dict(ticket.custom)
