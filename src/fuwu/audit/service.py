@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -12,6 +12,16 @@ from sqlalchemy.orm import Session
 from fuwu.audit.models import AuditEntry
 from fuwu.db import table
 from fuwu.kit.time import utcnow
+
+
+class Actor(Protocol):
+    """Whoever acts: anything with a user id (None for the system) and a display name."""
+
+    @property
+    def user_id(self) -> int | None: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 def _plain(value: Any) -> Any:
@@ -55,6 +65,26 @@ def record(
             }
         ],
     )
+
+
+def record_update(
+    session: Session,
+    *,
+    actor: Actor,
+    entity: str,
+    entity_id: object,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    ip: str | None = None,
+) -> bool:
+    """Audit an update with only the keys that changed; nothing when nothing did."""
+    old, new = diff(before, after)
+    if new:
+        record(
+            session, actor_id=actor.user_id, actor_name=actor.name, action="update",
+            entity=entity, entity_id=entity_id, before=old, after=new, ip=ip,
+        )  # fmt: skip
+    return bool(new)
 
 
 def list_entries(

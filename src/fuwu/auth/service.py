@@ -186,21 +186,11 @@ def update_user(
         setattr(user, key, value)
     session.flush()
     after = _snapshot(user, [t.id for t in user.teams])
-    old, new = audit.diff(before, after)
-    if password is not None:
-        old["password"], new["password"] = "***", "*** (changed)"
-    if new:
-        audit.record(
-            session,
-            actor_id=actor.user_id,
-            actor_name=actor.name,
-            action="update",
-            entity="user",
-            entity_id=user.id,
-            before=old,
-            after=new,
-            ip=ip,
-        )
+    if password is not None:  # never the hash: only that it changed
+        before["password"], after["password"] = "***", "*** (changed)"
+    audit.record_update(
+        session, actor=actor, entity="user", entity_id=user.id, before=before, after=after, ip=ip
+    )
     return user
 
 
@@ -282,19 +272,9 @@ def update_team(
         "is_active": team.is_active,
         "member_ids": sorted(m.id for m in team.members),
     }
-    old, new = audit.diff(before, after)
-    if new:
-        audit.record(
-            session,
-            actor_id=actor.user_id,
-            actor_name=actor.name,
-            action="update",
-            entity="team",
-            entity_id=team.id,
-            before=old,
-            after=new,
-            ip=ip,
-        )
+    audit.record_update(
+        session, actor=actor, entity="team", entity_id=team.id, before=before, after=after, ip=ip
+    )
     return team
 
 

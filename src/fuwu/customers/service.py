@@ -288,18 +288,10 @@ def update_contact(
     for key, value in changes.items():
         setattr(contact, key, value)
     session.flush()
-    old, new = audit.diff(before, _contact_snapshot(contact))
-    if new:
-        audit.record(
-            session,
-            actor_id=actor.user_id,
-            actor_name=actor.name,
-            action="update",
-            entity="contact",
-            entity_id=contact.id,
-            before=old,
-            after=new,
-        )
+    audit.record_update(
+        session, actor=actor, entity="contact", entity_id=contact.id, before=before,
+        after=_contact_snapshot(contact),
+    )  # fmt: skip
     session.refresh(contact)
     return get_contact(session, actor=actor, contact_id=contact.id)
 
@@ -365,18 +357,10 @@ def update_organisation(
     for key, value in changes.items():
         setattr(org, key, value)
     session.flush()
-    old, new = audit.diff(before, {k: getattr(org, k) for k in ORG_FIELDS})
-    if new:
-        audit.record(
-            session,
-            actor_id=actor.user_id,
-            actor_name=actor.name,
-            action="update",
-            entity="organisation",
-            entity_id=org.id,
-            before=old,
-            after=new,
-        )
+    audit.record_update(
+        session, actor=actor, entity="organisation", entity_id=org.id, before=before,
+        after={k: getattr(org, k) for k in ORG_FIELDS},
+    )  # fmt: skip
     return org
 
 
