@@ -211,36 +211,11 @@ def _insert_ticket(
         session.execute(
             insert(table(TicketTag)), [{"ticket_id": ticket.id, "tag": t} for t in tags]
         )
-    session.execute(
-        insert(table(TicketEvent)),
-        [
-            {
-                "ticket_id": ticket.id,
-                "actor_id": actor.user_id,
-                "actor_name": actor.name,
-                "kind": "created",
-                "changes": {"channel": channel, "status": ticket.status},
-                "created_at": now,
-            }
-        ],
-    )
-    jobs.emit(
-        session,
-        "ticket.created",
-        entity="ticket",
-        entity_id=ticket.id,
-        actor_id=actor.user_id,
-        payload={"number": number},
-    )
-    audit.record(
-        session,
-        actor_id=actor.user_id,
-        actor_name=actor.name,
-        action="create",
-        entity="ticket",
-        entity_id=ticket.id,
-        after={"number": number, **_snapshot(ticket)},
-    )
+    _log(
+        session, ticket_id=ticket.id, actor=actor, kind="created",
+        changes={"channel": channel, "status": ticket.status}, payload={"number": number},
+        before=None, after={"number": number, **_snapshot(ticket)},
+    )  # fmt: skip
     return ticket
 
 
@@ -344,31 +319,36 @@ def record_change(
 ) -> None:
     """History row, domain event and audit row for one change of a ticket."""
     changes = {k: [old.get(k), new[k]] for k in new}
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            actor_id=actor.user_id,
-            actor_name=actor.name,
-            kind="updated",
-            changes=changes,
-        )
-    )
+    _log(
+        session, ticket_id=ticket.id, actor=actor, kind="updated", changes=changes,
+        payload={"changes": changes}, before=old, after=new, ip=ip,
+    )  # fmt: skip
+
+
+def _log(
+    session: Session,
+    *,
+    ticket_id: int,
+    actor: Principal,
+    kind: str,
+    changes: dict[str, Any],
+    payload: dict[str, Any],
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    ip: str | None = None,
+) -> None:
+    """The three records of every ticket change: its history, its event, the audit log."""
+    history = {
+        "ticket_id": ticket_id, "actor_id": actor.user_id, "actor_name": actor.name,
+        "kind": kind, "changes": changes, "created_at": utcnow(),
+    }  # fmt: skip
+    session.execute(insert(table(TicketEvent)), [history])
     jobs.emit(
-        session,
-        "ticket.updated",
-        entity="ticket",
-        entity_id=ticket.id,
-        actor_id=actor.user_id,
-        payload={"changes": changes},
-    )
+        session, f"ticket.{kind}", entity="ticket", entity_id=ticket_id,
+        actor_id=actor.user_id, payload=payload,
+    )  # fmt: skip
     audit.record(
-        session,
-        actor_id=actor.user_id,
-        actor_name=actor.name,
-        action="update",
-        entity="ticket",
-        entity_id=ticket.id,
-        before=old,
-        after=new,
-        ip=ip,
-    )
+        session, actor_id=actor.user_id, actor_name=actor.name,
+        action="create" if kind == "created" else "update", entity="ticket",
+        entity_id=ticket_id, before=before, after=after, ip=ip,
+    )  # fmt: skip
