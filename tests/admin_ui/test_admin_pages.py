@@ -192,6 +192,7 @@ def test_token_created_on_the_profile_works_against_the_api(
     )
 
     assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"  # the secret is not cached anywhere
     token = re.search(r'id="new-token"[^>]*value="(fuwu_[^"]+)"', page.text)
     assert token is not None
     from .conftest import TestClient

@@ -233,7 +233,9 @@ def _tokens_page(
         "error_form": "token",
         "base_url": f"/admin/users/{user.id}/tokens",
     }
-    return render(request, "admin/tokens.html", context, status_code=status_code)
+    # A page that shows a new token's secret must not be kept by the browser or a proxy.
+    headers = {"Cache-Control": "no-store"} if created else None
+    return render(request, "admin/tokens.html", context, status_code=status_code, headers=headers)
 
 
 @router.get("/admin/users/{user_id}/tokens")

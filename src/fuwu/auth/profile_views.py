@@ -60,7 +60,8 @@ def _profile_page(
         "base_url": "/profile/tokens",
         "token_values": token_values or {"scopes": ["*"]},
     }
-    return render(request, "auth/profile.html", context, status_code=status_code)
+    headers = {"Cache-Control": "no-store"} if context.get("created") else None
+    return render(request, "auth/profile.html", context, status_code=status_code, headers=headers)
 
 
 @router.get("/profile")
