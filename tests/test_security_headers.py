@@ -35,3 +35,22 @@ def test_api_docs_may_be_framed_by_their_own_scripts(client: Any) -> None:
     assert response.status_code == 200
     assert "x-frame-options" not in response.headers
     assert "content-security-policy" not in response.headers
+
+
+def test_api_docs_load_their_assets_from_this_server(client: Any) -> None:
+    """No CDN: the API docs work on an intranet without internet access."""
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    assert "cdn." not in page.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        url = f"/static/vendor/swagger-ui-5.35.0/{asset}"
+        assert url in page.text
+        assert client.get(url).status_code == 200
+
+
+def test_openapi_declares_the_bearer_token_so_the_docs_can_authorize(client: Any) -> None:
+    spec = client.get("/api/openapi.json").json()
+    scheme = spec["components"]["securitySchemes"]["API token"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    create = spec["paths"]["/api/v1/tickets"]["post"]
+    assert {"API token": []} in create["security"]

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 
 from fuwu import migrate as migrations
 from fuwu import tasks
@@ -33,6 +34,7 @@ from fuwu.web.security import SecurityHeadersMiddleware
 from fuwu.web.templating import WEB_DIR, make_templates
 
 log = logging.getLogger("fuwu")
+SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -66,7 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
         description="Customer service management: tickets, people and jobs. Authenticate with "
         "`Authorization: Bearer <token>` (create one with `fuwu token create --user NAME`).",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from vendored files: no CDN, works on an intranet
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -79,6 +81,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, secure=settings.cookies_secure())
     errors.install(app)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="fuwu API",
+            swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+        )
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from fuwu.auth import access
 from fuwu.auth.principal import Principal
@@ -16,6 +17,12 @@ from fuwu.kit.i18n import negotiate
 from fuwu.web.deps import SAFE_METHODS, DbSession, SettingsDep
 
 SESSION_COOKIE = "fuwu_session"
+# Declared as a security scheme so the API docs offer "Authorize"; errors stay ours (401).
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="API token",
+    description="A token from `fuwu token create --user NAME` or Users → Tokens.",
+)
 
 
 class LoginRequired(NotAuthenticated):
@@ -28,12 +35,16 @@ def _remember(request: Request, principal: Principal) -> Principal:
     return principal
 
 
-def api_principal(request: Request, session: DbSession, settings: SettingsDep) -> Principal:
+def api_principal(
+    request: Request,
+    session: DbSession,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+) -> Principal:
     """The caller of an /api route, by `Authorization: Bearer fuwu_…`."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    if credentials is None or not credentials.credentials.strip():
         raise NotAuthenticated("An API token is required: send 'Authorization: Bearer <token>'.")
+    value = credentials.credentials
     default = negotiate(request.headers.get("accept-language"), settings.default_locale)
     principal = access.token_principal(session, value.strip(), default)
     if principal is None:
@@ -102,10 +113,10 @@ def ui_admin(principal: Annotated[Principal, Depends(ui_user)]) -> Principal:
     return principal
 
 
-def scoped(scope: str) -> Callable[..., Principal]:
+def scoped(scope: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the API caller, who must hold `scope` on their token."""
 
-    def dependency(principal: Annotated[Principal, Depends(api_principal)]) -> Principal:
+    async def dependency(principal: Annotated[Principal, Depends(api_principal)]) -> Principal:
         if not principal.has_scope(scope):
             raise PermissionDenied("This API token lacks the scope '%(scope)s'.", scope=scope)
         return principal
