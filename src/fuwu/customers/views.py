@@ -31,19 +31,9 @@ from fuwu.web.templating import is_htmx, render
 router = APIRouter(include_in_schema=False)
 PAGE = 50
 Text = Annotated[str | None, Query(max_length=100)]
-CONTACT_KEYS = (
-    "name",
-    "email",
-    "phone",
-    "organisation_id",
-    "vip_level",
-    "province",
-    "city",
-    "district",
-    "address",
-    "notes",
-)
-ORG_KEYS = ("name", "vip_level", "phone", "address", "notes")
+# The form edits what the service tracks, but tags (not on the form yet).
+CONTACT_KEYS = tuple(k for k in customers_service.CONTACT_FIELDS if k != "tags")
+ORG_KEYS = tuple(k for k in customers_service.ORG_FIELDS if k != "tags")
 
 
 def _today(request: Request) -> date:

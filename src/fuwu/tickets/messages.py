@@ -18,21 +18,9 @@ from fuwu.jobs import service as jobs
 from fuwu.kit.storage import LocalStore, TooLarge
 from fuwu.kit.time import utcnow
 from fuwu.tickets.models import Attachment, Message, Ticket, TicketEvent
-from fuwu.tickets.service import get_ticket
-from fuwu.tickets.statuses import status
+from fuwu.tickets.service import get_ticket, status_values
 
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
-
-
-def _reopen_values() -> dict[str, Any]:
-    st = status("open")
-    return {
-        "status": st.key,
-        "status_category": st.category,
-        "is_open": True,
-        "resolved_at": None,
-        "closed_at": None,
-    }
 
 
 def add_message(
@@ -72,7 +60,7 @@ def add_message(
     if actor.is_staff and kind == "reply":
         values["first_response_at"] = func.coalesce(Ticket.first_response_at, now)
     if not actor.is_staff and ticket.status_category in ("pending", "resolved", "closed"):
-        values.update(_reopen_values(), version=Ticket.version + 1)
+        values.update(status_values("open"), version=Ticket.version + 1)
         session.add(
             TicketEvent(
                 ticket_id=ticket.id,

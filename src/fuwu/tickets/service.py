@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -85,20 +86,28 @@ def _set_tags(session: Session, ticket: Ticket, tags: list[str]) -> None:
     session.add_all(TicketTag(ticket_id=ticket.id, tag=t) for t in unique)
 
 
-def _apply_status(ticket: Ticket, key: str) -> None:
+def status_values(key: str, *, resolved_at: datetime | None = None) -> dict[str, Any]:
+    """The columns a status sets: its category, whether it is open, and the resolved/closed
+    times (kept when already resolved, cleared when the ticket is open again)."""
     st = status(key)
+    values: dict[str, Any] = {
+        "status": st.key,
+        "status_category": st.category,
+        "is_open": st.category in OPEN_CATEGORIES,
+    }
     now = utcnow()
-    ticket.status = st.key
-    ticket.status_category = st.category
-    ticket.is_open = st.category in OPEN_CATEGORIES
     if st.category == "resolved":
-        ticket.resolved_at = ticket.resolved_at or now
+        values["resolved_at"] = resolved_at or now
     elif st.category == "closed":
-        ticket.resolved_at = ticket.resolved_at or now
-        ticket.closed_at = now
+        values.update(resolved_at=resolved_at or now, closed_at=now)
     else:
-        ticket.resolved_at = None
-        ticket.closed_at = None
+        values.update(resolved_at=None, closed_at=None)
+    return values
+
+
+def _apply_status(ticket: Ticket, key: str) -> None:
+    for column, value in status_values(key, resolved_at=ticket.resolved_at).items():
+        setattr(ticket, column, value)
 
 
 def _customer_field(field: str) -> str:
@@ -156,15 +165,6 @@ def create_ticket(
     )
 
 
-def _status_values(key: str) -> dict[str, Any]:
-    st = status(key)
-    return {
-        "status": st.key,
-        "status_category": st.category,
-        "is_open": st.category in OPEN_CATEGORIES,
-    }
-
-
 def _insert_ticket(
     session: Session,
     *,
@@ -201,7 +201,7 @@ def _insert_ticket(
         "created_at": now,
         "updated_at": now,
         "version": 1,
-        **_status_values("open" if assignee_id else "new"),
+        **status_values("open" if assignee_id else "new"),
     }
     inserted = session.execute(
         insert(table(Ticket)).returning(*table(Ticket).columns), [values]

@@ -28,8 +28,9 @@ from fuwu.tickets import repository
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets.schemas import TicketCreate, TicketUpdate
 from fuwu.tickets.statuses import DEFAULT_STATUSES, OPEN_CATEGORIES, PRIORITIES
+from fuwu.web import forms
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
-from fuwu.web.errors import _from_pydantic, field_message, locale_of
+from fuwu.web.errors import from_pydantic, locale_of
 from fuwu.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -80,30 +81,9 @@ def status_label(key: str, locale: str) -> str:
     return found.label_zh if locale == "zh_CN" else found.label_en
 
 
-def _split_tags(value: str) -> list[str]:
-    return [t.strip() for t in value.replace("，", ",").split(",") if t.strip()]
-
-
 def _optional_id(value: str) -> str | None:
     value = value.strip()
     return value or None
-
-
-def _field_errors(locale: str, errors: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Per-form-field messages from ValidationFailed-style entries."""
-    shown: dict[str, list[str]] = {}
-    for error in errors:
-        field = error.get("field", "")
-        message = field_message(
-            locale, field, error.get("code", "invalid"), error.get("params", {})
-        )
-        key = FORM_FIELDS.get(field, field.split(".")[0])
-        shown.setdefault(key, []).append(message)
-    return shown
-
-
-def _pydantic_errors(exc: ValidationError) -> list[dict[str, Any]]:
-    return [_from_pydantic(dict(e)) for e in exc.errors()]
 
 
 def _page(
@@ -311,7 +291,7 @@ def _create_payload(me: Principal, values: dict[str, str]) -> dict[str, Any]:
         payload["customer"] = customer
     payload["team_id"] = _optional_id(values["team_id"])
     payload["assignee_id"] = _optional_id(values["assignee_id"])
-    payload["tags"] = _split_tags(values["tags"])
+    payload["tags"] = forms.tags(values["tags"])
     payload["channel"] = "web"
     return payload
 
@@ -356,11 +336,15 @@ def create_ticket(
             default_channel="web",
         )
     except ValidationError as exc:
-        errors = _field_errors(locale, _pydantic_errors(exc))
+        errors = forms.place(
+            locale, [from_pydantic(dict(e)) for e in exc.errors()], where=FORM_FIELDS
+        )
         return _create_form(request, session, me, values, errors, 422)
     except ValidationFailed as exc:
         session.rollback()
-        return _create_form(request, session, me, values, _field_errors(locale, exc.errors), 422)
+        return _create_form(
+            request, session, me, values, forms.place(locale, exc.errors, where=FORM_FIELDS), 422
+        )
     url = f"/tickets/{ticket.id}"
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})
@@ -463,7 +447,7 @@ def _update_payload(values: dict[str, str]) -> dict[str, Any]:
         "priority": values["priority"] or None,
         "team_id": _optional_id(values["team_id"]),
         "assignee_id": _optional_id(values["assignee_id"]),
-        "tags": _split_tags(values["tags"]),
+        "tags": forms.tags(values["tags"]),
         "version": values["version"] or None,
     }
 
@@ -512,7 +496,7 @@ def update_ticket(
     try:
         data = TicketUpdate.model_validate(_update_payload(values))
     except ValidationError as exc:
-        raise ValidationFailed(_pydantic_errors(exc)) from exc
+        raise ValidationFailed([from_pydantic(dict(e)) for e in exc.errors()]) from exc
     try:
         tickets_service.update_ticket(
             session, actor=me, ticket_id=ticket_id, data=data, ip=client_ip(request)

@@ -62,7 +62,7 @@ def field_message(locale: str, field: str, code: str, params: dict[str, Any]) ->
     return gettext(locale, template, field=label or field, **safe).strip()
 
 
-def _from_pydantic(error: dict[str, Any]) -> dict[str, Any]:
+def from_pydantic(error: dict[str, Any]) -> dict[str, Any]:
     loc = [
         str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header", "form")
     ]
@@ -156,7 +156,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         locale = locale_of(request)
-        errors = [_from_pydantic(e) for e in exc.errors()]
+        errors = [from_pydantic(e) for e in exc.errors()]
         message = gettext(locale, "Some fields are not valid.")
         return _respond(
             request, 422, "validation_failed", message, _translated_fields(locale, errors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -9,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from fuwu.errors import FIELD_LABELS, ValidationFailed
-from fuwu.web.errors import _from_pydantic, field_message, locale_of
+from fuwu.web.errors import field_message, from_pydantic, locale_of
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -86,7 +87,7 @@ def build(model: type[Model], data: dict[str, Any]) -> Model:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = [_normalise(_from_pydantic(dict(e))) for e in exc.errors()]
+        errors = [_normalise(from_pydantic(dict(e))) for e in exc.errors()]
         raise ValidationFailed(errors) from exc
 
 
@@ -95,13 +96,21 @@ def label(field: str) -> str:
     return EXTRA_LABELS.get(field) or FIELD_LABELS.get(field, field)
 
 
+def place(
+    locale: str, errors: list[dict[str, Any]], *, where: Mapping[str, str] | None = None
+) -> FieldErrors:
+    """Form field → translated messages; `where` names the form field of a data field
+    (e.g. the service's `customer.email` shows next to the form's `customer_email`)."""
+    found: FieldErrors = {}
+    for error in errors:
+        field = str(error.get("field", ""))
+        key = (where or {}).get(field, field.split(".")[0])
+        code = error.get("code", "invalid")
+        text_ = field_message(locale, label(field), code, error.get("params", {}))
+        found.setdefault(key, []).append(text_)
+    return found
+
+
 def messages(request: Request, exc: ValidationFailed) -> FieldErrors:
     """field → translated messages, in the caller's language."""
-    locale = locale_of(request)
-    found: FieldErrors = {}
-    for error in exc.errors:
-        normal = _normalise(error)
-        field = normal["field"]
-        text_ = field_message(locale, label(field), normal["code"], normal["params"])
-        found.setdefault(field, []).append(text_)
-    return found
+    return place(locale_of(request), [_normalise(e) for e in exc.errors])
