@@ -75,9 +75,12 @@ class Worker:
                 # PostgreSQL: the row stays locked while the handler runs, so a claimer (SKIP
                 # LOCKED) cannot take the job over even when the lease runs out mid-job; only a
                 # dead worker's connection releases it. SQLite: the write lock does the same.
-                job = session.get(Job, job_id, with_for_update={"skip_locked": True})
+                # Wait (no SKIP LOCKED) for the lock: another worker's claim may hold it for a
+                # moment even though it did not take this job (PostgreSQL keeps the lock of a
+                # row that failed the claim's re-check until that transaction ends).
+                job = session.get(Job, job_id, with_for_update=True)
                 if job is None or job.state != "running" or job.locked_by != self.worker_id:
-                    return  # settled meanwhile, being run elsewhere, or our lease was taken
+                    return  # settled meanwhile, or our lease ran out and another took it
                 handler = registry.get_handler(job.kind)
                 if handler is None:
                     raise LookupError(f"no handler registered for job kind {job.kind!r}")
