@@ -201,7 +201,7 @@ def _ticket_rows(
                 assignee,
                 team_id,
                 None,
-                "{}",
+                _custom(rng, i),
                 "[]",
                 _ts(created, kind),
                 _ts(updated, kind),
@@ -212,6 +212,17 @@ def _ticket_rows(
             )
         )
     return rows, stamps, {f"SR{day}-#": n for day, n in counters.items()}
+
+
+def _custom(rng: random.Random, i: int) -> str:
+    """Custom values for the filter benchmark: 300 models, a serial per ticket, a quantity."""
+    return json.dumps(
+        {
+            "model": f"KFR-{rng.randrange(300):03d}",
+            "serial": f"SN{i:08d}",
+            "qty": rng.randint(1, 10),
+        }
+    )
 
 
 def _created_offset(rng: random.Random, span: int) -> float:

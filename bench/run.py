@@ -3,6 +3,7 @@
     python -m bench.run                         # SQLite and PostgreSQL, 100k tickets
     python -m bench.run --db postgresql --size 1m
     python -m bench.run --quick                 # a 10k dataset and short runs, for a smoke test
+    python -m bench.run --db postgresql --only create --repeat 3   # ticket create only
 
 The server runs as `fuwu serve --workers 2 --no-worker` on 127.0.0.1 against the dataset's
 database (built by bench.dataset when missing). Load comes from wrk (Debian package `wrk`) with
@@ -207,6 +208,26 @@ def server(target: dataset.Target, port: int, workers: int) -> Iterator[subproce
         log.close()
 
 
+def _db_cpu(database: str | None) -> float:
+    """CPU seconds used so far by the PostgreSQL backends serving `database` (their process
+    titles name it) and by the WAL writer; 0 without a database. Other databases on the
+    same server (other people's test runs) are not counted."""
+    if database is None:
+        return 0.0
+    total = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if not (proc.info["name"] or "").startswith("postgres"):
+            continue
+        try:
+            title = " ".join(proc.cmdline())
+            if f" {database} " in title or title.endswith("walwriter"):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
 def _server_cpu(pid: int) -> float:
     """CPU seconds used so far by the server and its workers (user + system)."""
     total = 0.0
@@ -221,7 +242,13 @@ def _server_cpu(pid: int) -> float:
 
 
 def wrk(
-    port: int, script: str, *, connections: int, seconds: int, pid: int | None = None
+    port: int,
+    script: str,
+    *,
+    connections: int,
+    seconds: int,
+    pid: int | None = None,
+    database: str | None = None,
 ) -> dict[str, Any]:
     """Run wrk with a Lua script; requests/s, latency percentiles in ms, server CPU per request."""
     if shutil.which("wrk") is None:
@@ -230,6 +257,7 @@ def wrk(
         fh.write(script + WRK_DONE)
         path = fh.name
     cpu_before = _server_cpu(pid) if pid else 0.0
+    db_before = _db_cpu(database)
     load_before = os.getloadavg()[0]
     try:
         out = subprocess.run(
@@ -255,8 +283,10 @@ def wrk(
     raw = json.loads(line.removeprefix("RESULT "))
     ok = raw["requests"] - raw["status_errors"]
     cpu = (_server_cpu(pid) - cpu_before) if pid else 0.0
+    db_cpu = _db_cpu(database) - db_before
     return {
         "server_cpu_ms_per_request": round(cpu * 1000 / max(raw["requests"], 1), 2),
+        "db_cpu_ms_per_request": round(db_cpu * 1000 / max(raw["requests"], 1), 2),
         "load_avg_1m_before": round(load_before, 2),
         "connections": connections,
         "requests": raw["requests"],
@@ -318,45 +348,73 @@ def run_one(target: dataset.Target, args: argparse.Namespace) -> dict[str, Any]:
         dataset.build(target)
     built = json.loads(target.marker.read_text())
     tokens = _tokens(target.url)
-    ids = _open_ticket_ids(target.url)
-    contacts = max(built["tickets"] // 10, 100)
-    secs = args.seconds
     result: dict[str, Any] = {"db": target.kind, "size": target.size, "dataset": built}
+    database = target.name if target.kind == "postgresql" else None
     with server(target, args.port, args.workers) as proc, RssSampler(proc.pid) as rss:
-        result["inbox_admin"] = inbox(
-            args.port,
-            tokens["admin"],
-            first_pages=args.first_pages,
-            depth=args.depth,
-            walks=args.walks,
-        )
-        result["inbox_agent"] = inbox(
-            args.port,
-            tokens[TEAM_AGENT],
-            first_pages=args.first_pages,
-            depth=args.depth,
-            walks=args.walks,
-        )
-        inbox_lua = INBOX_LUA % {"token": tokens["admin"], "path": INBOX}
-        result["inbox_admin_c2"] = wrk(
-            args.port, inbox_lua, connections=2, seconds=secs, pid=proc.pid
-        )
-        create = CREATE_LUA % {
-            "token": tokens["admin"],
-            "contacts": contacts,
-            "teams": dataset.TEAMS,
-        }
-        result["create_c1"] = wrk(args.port, create, connections=1, seconds=secs, pid=proc.pid)
-        result["create_c8"] = wrk(args.port, create, connections=8, seconds=secs, pid=proc.pid)
-        message = MESSAGE_LUA % {"token": tokens["admin"], "ids": ",".join(map(str, ids))}
-        result["message_c8"] = wrk(args.port, message, connections=8, seconds=secs, pid=proc.pid)
-        result["inbox_admin_after"] = inbox(
-            args.port, tokens["admin"], first_pages=args.first_pages, depth=5, walks=1
-        )
+        if args.only in ("all", "inbox"):
+            _inbox_runs(result, args, tokens, proc.pid)
+        if args.only in ("all", "create"):
+            _create_runs(result, args, tokens, built, (proc.pid, database))
+        if args.only in ("all", "message"):
+            ids = _open_ticket_ids(target.url)
+            message = MESSAGE_LUA % {"token": tokens["admin"], "ids": ",".join(map(str, ids))}
+            result["message_c8"] = wrk(
+                args.port, message, connections=8, seconds=args.seconds, pid=proc.pid,
+                database=database,
+            )  # fmt: skip
+        if args.only in ("all", "inbox"):
+            result["inbox_admin_after"] = inbox(
+                args.port, tokens["admin"], first_pages=args.first_pages, depth=5, walks=1
+            )
     result["rss"] = rss.report()
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{target.kind}-{target.size}.json").write_text(json.dumps(result, indent=2))
+    suffix = "" if args.only == "all" else f"-{args.only}"
+    (RESULTS / f"{target.kind}-{target.size}{suffix}.json").write_text(json.dumps(result, indent=2))
     return result
+
+
+def _inbox_runs(
+    result: dict[str, Any], args: argparse.Namespace, tokens: dict[str, str], pid: int
+) -> None:
+    for key, who in (("inbox_admin", "admin"), ("inbox_agent", TEAM_AGENT)):
+        result[key] = inbox(
+            args.port, tokens[who], first_pages=args.first_pages, depth=args.depth, walks=args.walks
+        )
+    inbox_lua = INBOX_LUA % {"token": tokens["admin"], "path": INBOX}
+    result["inbox_admin_c2"] = wrk(
+        args.port, inbox_lua, connections=2, seconds=args.seconds, pid=pid
+    )
+
+
+def _create_runs(
+    result: dict[str, Any],
+    args: argparse.Namespace,
+    tokens: dict[str, str],
+    built: dict[str, Any],
+    measured: tuple[int, str | None],
+) -> None:
+    """Create at 1 and 8 connections; with --repeat N, the run with the median rate of N."""
+    pid, database = measured
+    contacts = max(built["tickets"] // 10, 100)
+    create = CREATE_LUA % {"token": tokens["admin"], "contacts": contacts, "teams": dataset.TEAMS}
+    if args.only == "create":  # no inbox runs before: warm both workers up first
+        wrk(args.port, create, connections=4, seconds=2, pid=pid)
+    for connections in (1, 8):
+        runs = [
+            wrk(
+                args.port,
+                create,
+                connections=connections,
+                seconds=args.seconds,
+                pid=pid,
+                database=database,
+            )
+            for _ in range(args.repeat)
+        ]
+        runs.sort(key=lambda r: r["per_s"])
+        result[f"create_c{connections}"] = runs[len(runs) // 2]
+        if args.repeat > 1:
+            result[f"create_c{connections}_runs"] = runs
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -390,6 +448,8 @@ def table(results: list[dict[str, Any]]) -> str:
         ),
         ("create c=1, server CPU ms/ticket", lambda r: r["create_c1"]["server_cpu_ms_per_request"]),
         ("create c=8, server CPU ms/ticket", lambda r: r["create_c8"]["server_cpu_ms_per_request"]),
+        ("create c=1, PostgreSQL CPU ms/ticket", lambda r: _db_cell(r, "create_c1")),
+        ("create c=8, PostgreSQL CPU ms/ticket", lambda r: _db_cell(r, "create_c8")),
         (
             "message add c=8, server CPU ms/op",
             lambda r: r["message_c8"]["server_cpu_ms_per_request"],
@@ -397,14 +457,31 @@ def table(results: list[dict[str, Any]]) -> str:
         ("load average (1 min) before create c=8", lambda r: r["create_c8"]["load_avg_1m_before"]),
         (
             "errors (non-2xx, all runs)",
-            lambda r: sum(r[k]["errors"] for k in ("create_c1", "create_c8", "message_c8")),
+            lambda r: sum(
+                r[k]["errors"] for k in ("create_c1", "create_c8", "message_c8") if k in r
+            ),
         ),
         ("peak RSS per server worker, MB", lambda r: r["rss"]["worker_max_mb"]),
     ]
     head = "| | " + " | ".join(f"{r['db']} {r['size']}" for r in results) + " |"
     sep = "|---|" + "---|" * len(results)
-    body = ["| " + name + " | " + " | ".join(str(f(r)) for r in results) + " |" for name, f in rows]
+    body = [
+        "| " + name + " | " + " | ".join(_cell(f, r) for r in results) + " |"
+        for name, f in rows
+        if any(_cell(f, r) != "–" for r in results)
+    ]
     return "\n".join([head, sep, *body])
+
+
+def _db_cell(r: dict[str, Any], key: str) -> Any:
+    return r[key]["db_cpu_ms_per_request"] if r["db"] == "postgresql" else "–"
+
+
+def _cell(f: Any, r: dict[str, Any]) -> str:
+    try:
+        return str(f(r))
+    except KeyError:  # not measured in this run (--only)
+        return "–"
 
 
 def _trio(r: dict[str, Any]) -> str:
@@ -425,6 +502,10 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=int, default=None, help="duration of each wrk run")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--only", choices=("all", "create", "inbox", "message"), default="all", help="one part"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="create runs per concurrency")
     parser.add_argument("--port", type=int, default=8917)
     args = parser.parse_args()
     args.size = args.size or ("10k" if args.quick else "100k")

@@ -46,6 +46,11 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
+# Indexes the field registry makes at run time for filterable fields (ix_<entity>_cf_<key>).
+INDEX_NAMES = {
+    "postgresql": "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()",
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index'",
+}
 PG_MODE = os.environ.get("FUWU_TEST_POSTGRES", "auto").strip().lower()
 PG_SERVER = os.environ.get("FUWU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 PASSWORD = "correct-horse-42"
@@ -145,6 +150,9 @@ class TestDatabases:
                 conn.execute(text("SET LOCAL lock_timeout = '10s'"))  # a leak fails, not hangs
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
+            for name in conn.execute(text(INDEX_NAMES[conn.dialect.name])).scalars().all():
+                if "_cf_" in name:
+                    conn.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
 
     def close(self) -> None:
         for engine in self.engines.values():

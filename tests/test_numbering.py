@@ -61,6 +61,19 @@ def test_render(pattern, seq, expected):
     assert numbering.render(pattern, datetime(2026, 11, 22, 9, 30, tzinfo=UTC), seq) == expected
 
 
+@pytest.mark.parametrize(
+    "pattern",
+    ["SR{yyyy}{mm}{dd}-{seq:05}", "{yy}{mm}-{seq}", "T-{seq:04}", "工单{yyyy}-{seq:03}", "{seq}"],
+)
+def test_numbers_made_by_the_insert_read_like_rendered_ones(pattern, monkeypatch):
+    when = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+    monkeypatch.setattr(numbering, "utcnow", lambda: when)
+    made = numbering.numbered(pattern=pattern, timezone="UTC")
+    assert made.key == numbering.render(pattern, when, None)
+    for seq in (1, 7, 99_999, 123_456):
+        assert made.render(seq) == numbering.render(pattern, when, seq)
+
+
 @pytest.fixture
 def clock(monkeypatch):
     """Set the time numbering sees: clock.now = datetime(...)."""

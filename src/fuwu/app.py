@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -18,16 +20,21 @@ from fuwu.auth import admin_views as auth_admin_views
 from fuwu.auth import api as auth_api
 from fuwu.auth import profile_views as auth_profile_views
 from fuwu.auth import views as auth_views
+from fuwu.channels import webform_views as channels_webform_views
 from fuwu.config import Settings
 from fuwu.customers import api as customers_api
 from fuwu.customers import views as customers_views
 from fuwu.db import make_engine, make_sessionmakers, ping, transaction
+from fuwu.fields import api as fields_api
+from fuwu.fields import openapi as fields_openapi
+from fuwu.fields import views as fields_views
 from fuwu.jobs.worker import Worker
 from fuwu.kit.storage import LocalStore
 from fuwu.system import api as system_api
 from fuwu.system import views as system_views
 from fuwu.tickets import api as tickets_api
 from fuwu.tickets import customer_views as tickets_customer_views
+from fuwu.tickets import fields as _ticket_fields  # noqa: F401 - registers tickets' fields
 from fuwu.tickets import views as tickets_views
 from fuwu.web import errors
 from fuwu.web.security import SecurityHeadersMiddleware
@@ -105,6 +112,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     for router in (
         tickets_api.router,
+        fields_api.router,
+        fields_views.router,
+        channels_webform_views.router,
         auth_api.router,
         customers_api.router,
         system_api.router,
@@ -117,4 +127,20 @@ def create_app(settings: Settings) -> FastAPI:
         tickets_customer_views.router,
     ):
         app.include_router(router)
+    _openapi_with_forms(app, settings)
     return app
+
+
+def _openapi_with_forms(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI document, plus one schema per ticket type's custom fields (they change at
+    run time, so that part is rebuilt on every request for the document)."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = copy.deepcopy(base())
+        with transaction(app.state.reader) as session:
+            extra = fields_openapi.custom_schemas(session, settings.timezone)
+        document.setdefault("components", {}).setdefault("schemas", {}).update(extra)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     job_lease_seconds: int = Field(default=300, ge=5)
     db_pool_size: int = Field(default=10, ge=1)
     login_max_failures: int = Field(default=10, ge=1)
+    webform_rate_limit: int = Field(default=5, ge=1)
+    webform_frame_ancestors: str = "*"
+
+    @field_validator("webform_frame_ancestors")
+    @classmethod
+    def _one_header_value(cls, value: str) -> str:
+        if any(c in value for c in ";,\r\n") or not value.strip():
+            raise ValueError(
+                "webform_frame_ancestors is a space-separated list of sources, e.g. "
+                "\"'self' https://www.example.com\" (no ; , or line breaks)"
+            )
+        return value.strip()
 
     @field_validator("ticket_number_pattern")
     @classmethod

@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import fcntl
+import functools
+import operator
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, create_engine, event, insert, text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -58,7 +80,32 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A pooled connection unused for longer than this is pinged before use (pool_pre_ping pinged
+# every checkout: a round trip per request). One used moments ago is trusted: if the server
+# went away since, the request fails like any in flight and the pool is renewed.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["fuwu_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("fuwu_idle_since")  # None: connected just now
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and checks out a fresh one.
+            raise DisconnectionError("stale pooled connection") from exc
 
 
 class WriteQueue:
@@ -152,18 +199,24 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+_COUNTER_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
 def increment_counter(session: Session, table: Any, key: str) -> int:
     """Atomically bump a named counter row and return its new value (both dialects)."""
     dialect = session.get_bind().dialect.name
-    ins: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - guarded by settings
-        ins = insert(table)
-    stmt = (
-        ins.values(key=key, value=1)
-        .on_conflict_do_update(index_elements=[table.c.key], set_={"value": table.c.value + 1})
-        .returning(table.c.value)
-    )
-    return int(session.execute(stmt).scalar_one())
+    stmt = _COUNTER_UPSERTS.get((dialect, table.name))
+    if stmt is None:  # built once: its cache key is then computed once, not per ticket
+        ins: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - guarded by settings
+            ins = insert(table)
+        stmt = (
+            ins.values(key=bindparam("key"), value=1)
+            .on_conflict_do_update(index_elements=[table.c.key], set_={"value": table.c.value + 1})
+            .returning(table.c.value)
+        )
+        _COUNTER_UPSERTS[(dialect, table.name)] = stmt
+    return int(session.execute(stmt, {"key": key}).scalar_one())
 
 
 def ping(session: Session) -> None:
@@ -193,3 +246,222 @@ def table(model: type[Base]) -> Table:
     """The Core table of a mapped class: INSERTs on it skip the ORM's bulk machinery
     (≈ 0.25 ms instead of ≈ 0.7 ms per statement on the benchmark machine)."""
     return cast(Table, model.__table__)
+
+
+@dataclass(frozen=True)
+class New:
+    """In a child row given to `insert_with_children`: the new parent row's value of `column`
+    (its id by default, converted to the child column's type). Also allowed as a top-level
+    value of a JSON dict (JSONB on PostgreSQL, as `JSONType` makes it)."""
+
+    column: str = "id"
+
+
+@dataclass(frozen=True)
+class Children:
+    """Rows of `table` to insert with a parent row; their values may refer to it with `New`."""
+
+    table: Table
+    rows: Sequence[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """A text column value made by the INSERT that stores it from the next value of a counter
+    row (`key`, `value` in `counter`), zero-padded into literal parts: ("SR20261122-", 5) makes
+    SR20261122-00042. Bumping the counter in that statement keeps the counter row's lock,
+    which concurrent inserts queue on, as short as it can be (docs/benchmarks.md)."""
+
+    counter: Table
+    key: str
+    parts: tuple[str | int, ...]  # literal text, or the least width of the number
+
+    def render(self, value: int) -> str:
+        return "".join(p if isinstance(p, str) else str(value).zfill(p) for p in self.parts)
+
+
+def insert_with_children(
+    session: Session, parent: Table, values: dict[str, Any], children: Sequence[Children]
+) -> dict[str, Any]:
+    """INSERT one row and rows that refer to it; returns the parent's id and the values of
+    the columns the children refer to (`New`) or that a `Numbered` value made.
+
+    On PostgreSQL this is a single statement (the counter and the children are data-modifying
+    CTEs around the parent's INSERT … RETURNING): one round trip, parse and execute instead
+    of one per table (ticket intake, docs/benchmarks.md). On SQLite, in process, it is one
+    statement per table. Meant for a few fixed shapes (which columns, how many child rows):
+    each is built and compiled once.
+    """
+    values = _with_defaults(parent, values)
+    children = [Children(c.table, [_with_defaults(c.table, r) for r in c.rows]) for c in children]
+    children = [c for c in children if c.rows]
+    if session.get_bind().dialect.name != "postgresql":
+        return _insert_one_by_one(session, parent, values, children)
+    shape = (
+        parent,
+        tuple((k, _kind(v)) for k, v in values.items()),
+        tuple((c.table, tuple(tuple((k, _kind(v)) for k, v in r.items()) for r in c.rows))
+              for c in children),
+    )  # fmt: skip
+    stmt = _TREE_INSERTS.get(shape)
+    if stmt is None:  # built once per shape: compiled once, its cache key computed once
+        stmt = _TREE_INSERTS[shape] = _tree_insert(parent, values, children)
+    params: dict[str, Any] = {}
+    for k, v in values.items():
+        if isinstance(v, Numbered):
+            params.update({f"n_{i}": p for i, p in enumerate(v.parts) if isinstance(p, str)})
+            params["n_key"] = v.key
+        else:
+            params[f"p_{k}"] = v
+    for i, child in enumerate(children):
+        for j, row in enumerate(child.rows):
+            bound = {k: _plain(v) for k, v in row.items() if not isinstance(v, New)}
+            params.update({f"c{i}_{j}_{k}": v for k, v in bound.items()})
+    return dict(session.execute(stmt, params).mappings().one())
+
+
+_TREE_INSERTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _kind(value: Any) -> Any:
+    """What shapes the SQL: a reference to the parent, a counter, or a plain value ("")."""
+    if isinstance(value, New):
+        return value
+    if isinstance(value, Numbered):
+        return (value.counter, tuple(p if isinstance(p, int) else "" for p in value.parts))
+    if isinstance(value, dict) and any(isinstance(v, New) for v in value.values()):
+        return tuple((k, v) for k, v in value.items() if isinstance(v, New))
+    return ""
+
+
+def _plain(value: Any) -> Any:
+    """The bound part of a child value: a JSON dict without its `New` entries."""
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if not isinstance(v, New)}
+    return value
+
+
+def _returned(parent: Table, values: dict[str, Any], children: Sequence[Children]) -> list[str]:
+    """The parent columns to return: its id, the computed ones and those children use."""
+    names = [c.name for c in parent.primary_key.columns]
+    names += [k for k, v in values.items() if isinstance(v, Numbered)]
+    for child in children:
+        for value in child.rows[0].values():
+            refs = value.values() if isinstance(value, dict) else [value]
+            names += [r.column for r in refs if isinstance(r, New)]
+    return list(dict.fromkeys(names))
+
+
+def _tree_insert(parent: Table, values: dict[str, Any], children: Sequence[Children]) -> Any:
+    """WITH [n AS (counter upsert),] p AS (INSERT … RETURNING …),
+    c0 AS (INSERT … SELECT …, p.id FROM p), … SELECT p.id, … FROM p."""
+    if sum(isinstance(v, Numbered) for v in values.values()) > 1:
+        raise ValueError("one Numbered value per INSERT")
+    row: dict[str, Any] = {}
+    for k, v in values.items():
+        row[k] = (
+            _numbered_sql(v)
+            if isinstance(v, Numbered)
+            else bindparam(f"p_{k}", type_=parent.c[k].type)
+        )
+    returned = _returned(parent, values, children)
+    head = insert(parent).values(row).returning(*(parent.c[k] for k in returned)).cte("p")
+    ctes = [_child_insert(i, child, head) for i, child in enumerate(children)]
+    return select(*(head.c[k] for k in returned)).add_cte(*ctes)
+
+
+def _numbered_sql(value: Numbered) -> Any:
+    counter = value.counter
+    bump = (
+        postgresql.insert(counter)
+        .values(key=bindparam("n_key"), value=1)
+        .on_conflict_do_update(index_elements=[counter.c.key], set_={"value": counter.c.value + 1})
+        .returning(counter.c.value)
+        .cte("n")
+    )
+    digits = sql_cast(bump.c.value, String)
+    pieces = [
+        bindparam(f"n_{i}", type_=String)
+        if isinstance(p, str)
+        else func.lpad(digits, func.greatest(p, func.length(digits)), "0")  # zfill
+        for i, p in enumerate(value.parts)
+    ]
+    return select(functools.reduce(operator.add, pieces)).scalar_subquery()
+
+
+def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """The row with the Python-side defaults of the columns it leaves out, as a plain INSERT
+    applies them (an INSERT inside a CTE or an INSERT … SELECT applies none)."""
+    missing = [c for c in _defaulted(table) if c.key not in row]
+    if not missing:
+        return row
+    filled = dict(row)
+    for column in missing:
+        default: Any = column.default
+        filled[column.key] = default.arg(None) if default.is_callable else default.arg
+    return filled
+
+
+@functools.cache
+def _defaulted(table: Table) -> tuple[Any, ...]:
+    columns = tuple(c for c in table.c if c.default is not None)
+    for column in columns:
+        default: Any = column.default
+        if not (default.is_scalar or default.is_callable):
+            raise ValueError(f"{table.name}.{column.key}: only Python-side defaults are filled")
+    return columns
+
+
+def _child_insert(i: int, child: Children, head: Any) -> Any:
+    selects = []
+    for j, row in enumerate(child.rows):
+        columns = []
+        for k, v in row.items():
+            column_type = child.table.c[k].type
+            if isinstance(v, New):
+                ref = head.c[v.column]
+                same = column_type.python_type is ref.type.python_type
+                columns.append(ref if same else sql_cast(ref, column_type))
+            elif _kind(v):  # a JSON dict with entries from the parent
+                merged = func.jsonb_build_object(
+                    *(x for key, r in _kind(v) for x in (literal(key), head.c[r.column]))
+                )
+                bound = sql_cast(bindparam(f"c{i}_{j}_{k}", type_=column_type), JSONB)
+                columns.append(bound.op("||")(merged))
+            else:
+                columns.append(bindparam(f"c{i}_{j}_{k}", type_=column_type))
+        selects.append(select(*columns).select_from(head))
+    source = selects[0] if len(selects) == 1 else union_all(*selects)
+    into = insert(child.table).from_select(list(child.rows[0]), source, include_defaults=False)
+    return into.cte(f"c{i}")
+
+
+def _insert_one_by_one(
+    session: Session, parent: Table, values: dict[str, Any], children: Sequence[Children]
+) -> dict[str, Any]:
+    row = dict(values)
+    for k, v in values.items():
+        if isinstance(v, Numbered):
+            row[k] = v.render(increment_counter(session, v.counter, v.key))
+    stmt = _insert(parent, tuple(_returned(parent, values, children)))
+    new = dict(session.execute(stmt, row).mappings().one())
+    for child in children:
+        rows = [
+            {k: _resolve(child.table.c[k].type, v, new) for k, v in r.items()} for r in child.rows
+        ]
+        session.execute(_insert(child.table), rows[0] if len(rows) == 1 else rows)
+    return new
+
+
+def _resolve(column_type: Any, value: Any, new: dict[str, Any]) -> Any:
+    if isinstance(value, New):
+        return column_type.python_type(new[value.column])  # e.g. an id into a text column
+    if isinstance(value, dict):
+        return {k: new[v.column] if isinstance(v, New) else v for k, v in value.items()}
+    return value
+
+
+@functools.cache
+def _insert(table: Table, returning: tuple[str, ...] = ()) -> Any:
+    stmt = insert(table)
+    return stmt.returning(*(table.c[k] for k in returning)) if returning else stmt

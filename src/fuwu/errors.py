@@ -26,6 +26,12 @@ FIELD_MESSAGES: dict[str, str] = {
     "out_of_range": "%(field)s is out of range (%(detail)s)",
     "not_in_team": "%(field)s is not a member of the chosen team",
     "type": "%(field)s has the wrong type: %(detail)s",
+    "invalid_json": "%(field)s is not valid JSON",
+    "invalid_url": "%(field)s must be a web address starting with http:// or https://",
+    "set_once": "%(field)s can be set only once",
+    "incomplete": "%(field)s needs a choice at every level",
+    "option_removed": "%(field)s: options already in use cannot be removed (%(detail)s); "
+    "deactivate them instead",
     "self_lockout": "%(field)s: you cannot remove your own admin rights or deactivate yourself",
 }
 
@@ -63,6 +69,13 @@ FIELD_LABELS: dict[str, str] = {
     "sort": "Sort",
     "scopes": "Scopes",
     "limit": "Limit",
+    "formula": "Formula",
+    "filter": "Filter",
+    "options": "Options",
+    "default": "Default value",
+    "key": "Key",
+    "label": "Label",
+    "definition": "Form definition",
 }
 
 

@@ -13,6 +13,8 @@ MODEL_MODULES = (
     "fuwu.auth.models",
     "fuwu.audit.models",
     "fuwu.jobs.models",
+    "fuwu.configs.models",
+    "fuwu.fields.models",
     "fuwu.customers.models",
     "fuwu.tickets.models",
 )

@@ -20,6 +20,7 @@ from fuwu.auth.principal import Principal
 from fuwu.auth.schemas import TeamCreate, UserCreate
 from fuwu.config import Settings
 from fuwu.db import transaction
+from fuwu.demo import forms as demo_forms
 from fuwu.tickets import messages
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets.models import Ticket
@@ -130,6 +131,71 @@ def seed(app: object) -> int:
         return first
 
 
+def seed_repair(app: object) -> int:
+    """The demo's ticket types and forms, and a 报修 ticket with its custom fields filled in."""
+    state = app.state  # type: ignore[attr-defined]
+    settings = state.settings
+    with transaction(state.writer) as session:
+        demo_forms.load(session, timezone=settings.timezone)
+        user = auth_service.get_user_by_username(session, "agent1")
+        assert user is not None
+        agent = auth_service.principal_for(session, user)
+        ticket = tickets_service.create_ticket(
+            session,
+            actor=agent,
+            data=TicketCreate(
+                subject="空调不制冷，屏幕显示 E4",
+                type="repair",
+                priority="high",
+                description="客户反映空调开机 10 分钟后停止制冷，室外机不转。",
+                customer=CustomerIn(name="赵敏", email="zhao.min@example.com"),
+                custom={
+                    "product": "格力空调",
+                    "model": "KFR-35GW/NhGc1B",
+                    "serial_number": "GL2023110457",
+                    "fault_type": "error_code",
+                    "error_code": "E4",
+                    "in_warranty": True,
+                    "region": ["440000", "440300", "440305"],
+                    "site_address": "科技园南区 8 栋 1203 室",
+                    "contact_phone": "13800138000",
+                    "visit_date": "2026-12-01",
+                },
+            ),
+            number_pattern=settings.ticket_number_pattern,
+            timezone=settings.timezone,
+            default_channel="phone",
+            surface="agent_create",
+        )
+        return ticket.id
+
+
+def custom_field_shots(page: Page, base: str, out: Path, repair_id: int) -> None:
+    """The new-ticket form with 报修 chosen and its logic at work, and a ticket's fields."""
+    page.goto(f"{base}/tickets/new?type=repair")
+    page.wait_for_load_state("networkidle")
+    page.fill("input[name=customer_name]", "陈静")
+    page.fill("input[name=customer_phone]", "13912345678")
+    page.fill("input[name=subject]", "洗衣机显示故障代码，无法脱水")
+    page.fill("input[name=product]", "滚筒洗衣机")
+    page.select_option("select[name=fault_type]", "error_code")
+    page.locator("input[name=error_code]").wait_for()
+    for level, code in enumerate(("310000", "310100", "310104")):  # 上海 / 上海市 / 徐汇区
+        page.wait_for_timeout(100)  # htmx settles the new fields before they take events
+        page.select_option(f"select[name=region] >> nth={level}", code)
+        if level < 2:
+            page.locator("select[name=region]").nth(level + 1).wait_for()
+    page.wait_for_load_state("networkidle")
+    page.select_option("select[name=in_warranty]", "true")
+    page.click("button.primary[type=submit]")  # 故障代码 is required by the logic, and empty
+    page.locator(".cf-field .field-error").first.wait_for()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(out / "new-ticket-form.png"), full_page=True)
+    page.goto(f"{base}/tickets/{repair_id}")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(out / "ticket-custom-fields.png"), full_page=True)
+
+
 def sign_in(page: Page, base: str, locale: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=username]", "agent1")
@@ -150,6 +216,7 @@ def main(out: Path) -> None:
             Settings(env="test", data_dir=Path(tmp), database_url=url, embedded_worker=False)
         )
         ticket_id = seed(app)
+        repair_id = seed_repair(app)
         with serve(app) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for locale in ("zh_CN", "en"):
@@ -166,10 +233,14 @@ def main(out: Path) -> None:
                         ("inbox", "/inbox?view=all"),
                         ("ticket", f"/tickets/{ticket_id}"),
                         ("new-ticket", "/tickets/new"),
+                        ("new-ticket-repair", "/tickets/new?type=repair"),
+                        ("ticket-custom", f"/tickets/{repair_id}"),
                     ):
                         page.goto(f"{base}{path}")
                         page.wait_for_load_state("networkidle")
                         page.screenshot(path=str(out / f"{name}-{tag}.png"), full_page=True)
+                    if tag == "desktop-zh":
+                        custom_field_shots(page, base, out, repair_id)
                     context.close()
             browser.close()
         app.state.engine.dispose()

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from fuwu.audit.models import AuditEntry
-from fuwu.db import table
+from fuwu.db import Children, New, table
 from fuwu.kit.time import utcnow
 
 
@@ -36,6 +36,9 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any],
     return {k: _plain(before.get(k)) for k in keys}, {k: _plain(after.get(k)) for k in keys}
 
 
+_INSERT = insert(table(AuditEntry))
+
+
 def record(
     session: Session,
     *,
@@ -49,22 +52,45 @@ def record(
     ip: str | None = None,
 ) -> None:
     """Add one audit row in the caller's transaction (a plain INSERT, no ORM object)."""
-    session.execute(
-        insert(table(AuditEntry)),
-        [
-            {
-                "actor_id": actor_id,
-                "actor_name": actor_name,
-                "action": action,
-                "entity": entity,
-                "entity_id": str(entity_id),
-                "before": {k: _plain(v) for k, v in before.items()} if before is not None else None,
-                "after": {k: _plain(v) for k, v in after.items()} if after is not None else None,
-                "ip": ip,
-                "created_at": utcnow(),
-            }
-        ],
-    )
+    row = _row(actor_id, actor_name, action, entity, before, after, ip)
+    session.execute(_INSERT, {**row, "entity_id": str(entity_id)})  # a dict: no executemany
+
+
+def pending_record(
+    *,
+    actor_id: int | None,
+    actor_name: str,
+    action: str,
+    entity: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> Children:
+    """The audit row of an entity inserted by `db.insert_with_children`, which fills in its
+    id (and any `New` value in `before`/`after`): what `record` would write."""
+    row = _row(actor_id, actor_name, action, entity, before, after, ip)
+    return Children(table(AuditEntry), [{**row, "entity_id": New()}])
+
+
+def _row(
+    actor_id: int | None,
+    actor_name: str,
+    action: str,
+    entity: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    ip: str | None,
+) -> dict[str, Any]:
+    return {
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "action": action,
+        "entity": entity,
+        "before": {k: _plain(v) for k, v in before.items()} if before is not None else None,
+        "after": {k: _plain(v) for k, v in after.items()} if after is not None else None,
+        "ip": ip,
+        "created_at": utcnow(),
+    }
 
 
 def record_update(

@@ -12,6 +12,8 @@ ALL_SCOPES = (
     "users:read",
     "users:write",
     "audit:read",
+    "config:read",
+    "config:write",
 )
 
 

@@ -22,6 +22,7 @@ from fuwu.auth.schemas import TeamCreate, UserCreate
 from fuwu.config import Settings
 from fuwu.customers.models import Asset, Contact, ContactIdentity, Organisation
 from fuwu.demo import catalogue as cat
+from fuwu.demo import forms as demo_forms
 from fuwu.demo import tickets as demo_tickets
 from fuwu.kit.contact_points import normalise_phone
 from fuwu.kit.time import utcnow
@@ -71,6 +72,7 @@ def load(
     now = now or utcnow()
     since = now - timedelta(days=days + 30)
     actor = Principal.system()
+    demo_forms.load(session, timezone=settings.timezone)
     teams = _create_teams(session, actor)
     orgs = _create_organisations(session, since)
     contacts = _create_contacts(session, rng, orgs, since, DEFAULT_CONTACTS)

@@ -203,6 +203,7 @@ def _draft(
         "organisation_id": contact.organisation_id,
         "created_by_id": desk_agent.id if channel in ("phone", "wecom", "chat") else None,
         "custom": custom,
+        "form_version": 1,
         "tags": list(dict.fromkeys(tags)),
         "created_at": created,
         "version": 1,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from fuwu.db import table
+from fuwu.db import Children, New, table
 from fuwu.errors import NotFound
 from fuwu.jobs import registry
 from fuwu.jobs.models import DomainEvent, Job
@@ -44,6 +44,10 @@ def enqueue(
     return job
 
 
+_INSERT_EVENT = insert(table(DomainEvent))
+_INSERT_EVENT_RETURNING_ID = _INSERT_EVENT.returning(table(DomainEvent).c.id)
+
+
 def emit(
     session: Session,
     name: str,
@@ -67,10 +71,9 @@ def emit(
     }
     kinds = registry.subscribers(name)
     if not kinds:
-        session.execute(insert(table(DomainEvent)), [values])
+        session.execute(_INSERT_EVENT, values)  # one row as a dict: no executemany
         return None
-    stmt = insert(table(DomainEvent)).returning(DomainEvent.id)
-    event_id = int(session.execute(stmt, values).scalar_one())
+    event_id = int(session.execute(_INSERT_EVENT_RETURNING_ID, values).scalar_one())
     for kind in kinds:
         enqueue(
             session,
@@ -79,6 +82,32 @@ def emit(
             idempotency_key=f"{kind}:event:{event_id}",
         )
     return event_id
+
+
+def pending_event(
+    name: str,
+    *,
+    entity: str,
+    actor_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Children | None:
+    """The outbox row of an event about an entity inserted by `db.insert_with_children`,
+    which fills in its id (and any `New` value in `payload`): what `emit` would write.
+
+    None when the event has subscribers: their jobs need the event's id, so call `emit`
+    after the insert instead.
+    """
+    if registry.subscribers(name):
+        return None
+    values = {
+        "name": name,
+        "entity": entity,
+        "entity_id": New(),
+        "actor_id": actor_id,
+        "payload": payload or {},
+        "created_at": utcnow(),
+    }
+    return Children(table(DomainEvent), [values])
 
 
 def latest_event_id(session: Session) -> int:

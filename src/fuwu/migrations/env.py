@@ -37,8 +37,16 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
     return False
 
 
+def _include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Custom-field indexes (ix_<table>_cf_<key>) are made at run time by the field registry."""
+    return not (type_ == "index" and reflected and name is not None and "_cf_" in name)
+
+
 def _run(connection: object) -> None:
     context.configure(
+        include_object=_include_object,
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,
         render_as_batch=True,

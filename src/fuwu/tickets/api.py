@@ -7,14 +7,17 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from pydantic import BaseModel
 from starlette.background import BackgroundTask
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from fuwu.auth.deps import scoped
 from fuwu.auth.principal import Principal
 from fuwu.errors import ValidationFailed
+from fuwu.kit.time import utcnow
+from fuwu.tickets import export, repository
+from fuwu.tickets import filters as ticket_filters
 from fuwu.tickets import messages as messages_service
-from fuwu.tickets import repository
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets.models import Attachment
 from fuwu.tickets.schemas import (
@@ -28,23 +31,34 @@ from fuwu.tickets.schemas import (
     TicketUpdate,
 )
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
+from fuwu.web.errors import locale_of
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 Reader = Annotated[Principal, Depends(scoped("tickets:read"))]
 Writer = Annotated[Principal, Depends(scoped("tickets:write"))]
 CSV = Annotated[str | None, Query(description="Comma-separated values")]
+JSON = "application/json"
 
 
 def _split(value: str | None) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()] if value else []
 
 
+def _json(model: BaseModel, status_code: int) -> Response:
+    """The model as the JSON body FastAPI would send for it as the `response_model`.
+
+    Serialised here, in the endpoint's worker thread: FastAPI validates a sync endpoint's
+    return value once more in another hop to the thread pool (docs/benchmarks.md).
+    """
+    return Response(model.model_dump_json(), status_code=status_code, media_type=JSON)
+
+
 @router.post("/tickets", status_code=201, response_model=TicketRead)
 def create_ticket(
     data: TicketCreate, session: DbSession, actor: Writer, settings: SettingsDep
-) -> object:
+) -> Response:
     # The customer, assignee, team and organisation come attached: no reload.
-    return tickets_service.create_ticket(
+    ticket = tickets_service.create_ticket(
         session,
         actor=actor,
         data=data,
@@ -52,12 +66,25 @@ def create_ticket(
         timezone=settings.timezone,
         default_channel="api",
     )
+    # Commit now, in this thread, not after a hop back to the event loop and into another
+    # thread: the day's ticket counter row stays locked until commit and every other create
+    # waits for it (docs/benchmarks.md). The session dependency then has nothing left to do.
+    session.commit()
+    return _json(TicketRead.model_validate(ticket), 201)
 
 
-@router.get("/tickets", response_model=TicketPage)
-def list_tickets(
+FILTER_HELP = (
+    "A condition in JSON on any field, custom ones included, e.g. "
+    '{"all":[{"field":"fault_type","op":"eq","value":"leak"},'
+    '{"field":"created_at","op":"within_last","value":{"amount":7,"unit":"days"}}]} '
+    "(docs/adr/0007-condition-language.md)."
+)
+
+
+def ticket_filter(
     session: DbSession,
     actor: Reader,
+    settings: SettingsDep,
     status: CSV = None,
     status_category: CSV = None,
     priority: CSV = None,
@@ -71,11 +98,16 @@ def list_tickets(
     q: Annotated[str | None, Query(max_length=200)] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
-    sort: str = "-created_at",
-    limit: Annotated[int, Query(ge=1, le=200)] = 25,
-    cursor: str | None = None,
-) -> TicketPage:
-    filters = repository.TicketFilter(
+    filter_: Annotated[str | None, Query(alias="filter", description=FILTER_HELP)] = None,
+) -> repository.TicketFilter:
+    """The filters a ticket list or export accepts, as query parameters."""
+    where = None
+    if filter_:
+        where = ticket_filters.where(
+            session, filter_, user_id=actor.user_id, timezone=settings.timezone
+        )
+    return repository.TicketFilter(
+        where=where,
         status=_split(status),
         status_category=_split(status_category),
         priority=_split(priority),
@@ -90,10 +122,51 @@ def list_tickets(
         created_after=created_after,
         created_before=created_before,
     )
+
+
+Filters = Annotated[repository.TicketFilter, Depends(ticket_filter)]
+
+
+@router.get("/tickets", response_model=TicketPage)
+def list_tickets(
+    session: DbSession,
+    actor: Reader,
+    filters: Filters,
+    sort: Annotated[
+        str,
+        Query(
+            description="created_at, updated_at, priority or a custom field key; - for descending"
+        ),
+    ] = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=200)] = 25,
+    cursor: str | None = None,
+) -> TicketPage:
     rows, next_cursor = repository.list_tickets(
         session, actor=actor, filters=filters, sort=sort, limit=limit, cursor=cursor
     )
     return TicketPage(items=[TicketRead.model_validate(t) for t in rows], next_cursor=next_cursor)
+
+
+@router.get("/tickets/export.csv", response_class=Response)
+def export_tickets(
+    request: Request,
+    session: DbSession,
+    actor: Reader,
+    settings: SettingsDep,
+    filters: Filters,
+    limit: Annotated[int, Query(ge=1, le=export.MAX_ROWS)] = export.MAX_ROWS,
+) -> Response:
+    """The matching tickets as CSV (UTF-8 with BOM, for Excel), custom fields as columns."""
+    body = export.export_csv(
+        session, actor=actor, filters=filters, locale=locale_of(request),
+        timezone=settings.timezone, limit=limit,
+    )  # fmt: skip
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="tickets-{stamp}.csv"'},
+    )
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketRead)
@@ -116,8 +189,9 @@ def update_ticket(
         except ValueError as exc:
             raise ValidationFailed.single("version", "invalid") from exc
     return tickets_service.update_ticket(
-        session, actor=actor, ticket_id=ticket_id, data=data, ip=client_ip(request)
-    )
+        session, actor=actor, ticket_id=ticket_id, data=data, ip=client_ip(request),
+        timezone=request.app.state.settings.timezone,
+    )  # fmt: skip
 
 
 @router.get("/tickets/{ticket_id}/messages", response_model=list[MessageRead])

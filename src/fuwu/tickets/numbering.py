@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from fuwu.db import increment_counter
+from fuwu.db import Numbered, increment_counter, table
 from fuwu.kit.time import utcnow
 from fuwu.tickets.models import TicketCounter
 
@@ -42,3 +42,31 @@ def next_number(session: Session, *, pattern: str, timezone: str) -> str:
     key = render(pattern, now, None)
     seq = increment_counter(session, TicketCounter.__table__, key)
     return render(pattern, now, seq)
+
+
+def numbered(*, pattern: str, timezone: str) -> Numbered:
+    """The next number as a value for `db.insert_with_children`, which takes it from the
+    counter in the statement that stores the ticket (the same numbers as `next_number`)."""
+    now = utcnow().astimezone(ZoneInfo(timezone))
+    return Numbered(table(TicketCounter), render(pattern, now, None), _parts(pattern, now))
+
+
+def _parts(pattern: str, when: datetime) -> tuple[str | int, ...]:
+    """The pattern as literal text (dates filled in) and the widths of its {seq} tokens."""
+    parts: list[str | int] = []
+    end = 0
+    for match in TOKEN.finditer(pattern):
+        text = pattern[end : match.start()]
+        if match.group(1).startswith("seq"):
+            parts += [text, int(match.group(2) or 0)]
+        else:
+            parts.append(text + render(match.group(0), when, None))
+        end = match.end()
+    parts.append(pattern[end:])
+    merged: list[str | int] = []
+    for part in parts:  # adjacent texts joined, empty ones dropped
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        elif part != "":
+            merged.append(part)
+    return tuple(merged)

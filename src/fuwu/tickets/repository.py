@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from fuwu.auth.models import Team, User
+from fuwu.auth.models import Team, TeamMember, User
 from fuwu.auth.principal import Principal
+from fuwu.conditions.schema import FieldRef
 from fuwu.customers.models import Contact, Organisation
 from fuwu.errors import ValidationFailed
+from fuwu.kit.jsonsql import from_json_value, to_json_value
 from fuwu.kit.pagination import decode_cursor, encode_cursor
+from fuwu.tickets import filters as ticket_filters
 from fuwu.tickets.models import Ticket, TicketTag
 from fuwu.tickets.permissions import visible
 from fuwu.tickets.statuses import OPEN_CATEGORIES
@@ -44,6 +47,7 @@ class TicketFilter:
     q: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    where: ColumnElement[bool] | None = None  # `filter`, in the condition language
 
 
 def _id_or_error(value: str, name: str) -> int:
@@ -55,6 +59,8 @@ def _id_or_error(value: str, name: str) -> int:
 
 def _conditions(f: TicketFilter, actor: Principal) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [visible(actor)]
+    if f.where is not None:
+        conds.append(f.where)
     categories = set(f.status_category)
     if categories and categories <= OPEN_CATEGORIES and categories == OPEN_CATEGORIES:
         conds.append(Ticket.is_open.is_(True))  # the inbox's "open" views use this index
@@ -120,6 +126,11 @@ def list_tickets(
     cursor: str | None = None,
 ) -> tuple[Sequence[TicketRow], str | None]:
     """One page of tickets and the cursor of the next page (None on the last page)."""
+    key, desc = sort.lstrip("-+ "), sort.startswith("-")
+    if key not in SORTS:
+        custom = ticket_filters.sort_ref(session, key)
+        if custom is not None:
+            return _list_by_custom(session, actor, filters, custom, desc, limit, cursor)
     key, desc = parse_sort(sort)
     column = SORTS[key]
     stmt = _LIST_SELECT.where(and_(*_conditions(filters, actor)))
@@ -137,6 +148,38 @@ def list_tickets(
     page = rows[:limit]
     last = page[-1]
     return page, encode_cursor([getattr(last, _attr(key)), last.id])
+
+
+def _list_by_custom(
+    session: Session,
+    actor: Principal,
+    filters: TicketFilter,
+    ref: FieldRef,
+    desc: bool,
+    limit: int,
+    cursor: str | None,
+) -> tuple[Sequence[TicketRow], str | None]:
+    """A page sorted by a custom field, empty values last, with a keyset cursor."""
+    assert ref.column is not None
+    column = ref.column
+    stmt = _LIST_SELECT.add_columns(column.label("_sort")).where(and_(*_conditions(filters, actor)))
+    if cursor:
+        raw_value, last_id = decode_cursor(cursor, 2)
+        if not isinstance(last_id, int) or isinstance(last_id, bool):
+            raise ValidationFailed.single("cursor", "invalid_cursor")
+        try:
+            value = from_json_value(ref.kind, raw_value)
+        except (TypeError, ValueError) as exc:
+            raise ValidationFailed.single("cursor", "invalid_cursor") from exc
+        stmt = stmt.where(ticket_filters.after(column, value, last_id, desc=desc))
+    direction = column.desc() if desc else column.asc()
+    order = (direction.nulls_last(), Ticket.id.desc() if desc else Ticket.id.asc())
+    found = list(session.execute(stmt.order_by(*order).limit(limit + 1)).mappings())
+    rows = [_row(r) for r in found]
+    if len(rows) <= limit:
+        return rows, None
+    last = found[limit - 1]
+    return rows[:limit], encode_cursor([to_json_value(ref.kind, last["_sort"]), last["id"]])
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,10 +234,11 @@ class TicketRow:
     team: NameRef | None
 
 
-_TICKET_COLUMNS = tuple(c.key for c in Ticket.__table__.columns)
+# The ticket columns a TicketRow carries (a column added to the table does not break rows).
+ROW_COLUMNS = tuple(f.name for f in fields(TicketRow) if f.name in Ticket.__table__.c)
 _LIST_SELECT = (
     select(
-        *Ticket.__table__.columns,
+        *(Ticket.__table__.c[k] for k in ROW_COLUMNS),
         Contact.name.label("customer_name"),
         Organisation.name.label("organisation_name"),
         User.display_name.label("assignee_name"),
@@ -208,8 +252,18 @@ _LIST_SELECT = (
 )
 
 
+def list_select() -> Any:
+    """The list query: ticket columns and the names of its people (for exports too)."""
+    return _LIST_SELECT
+
+
+def conditions(f: TicketFilter, actor: Principal) -> list[ColumnElement[bool]]:
+    """The WHERE parts of a filter, visibility included."""
+    return _conditions(f, actor)
+
+
 def _row(m: Any) -> TicketRow:
-    values = {k: m[k] for k in _TICKET_COLUMNS}
+    values = {k: m[k] for k in ROW_COLUMNS}
     cid, oid, aid, tid = m["customer_id"], m["organisation_id"], m["assignee_id"], m["team_id"]
     return TicketRow(
         **values,
@@ -234,3 +288,70 @@ def _cursor_value(key: str, raw: Any) -> Any:
         return value.astimezone(UTC)
     except (TypeError, ValueError) as exc:
         raise ValidationFailed.single("cursor", "invalid_cursor") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleRefs:
+    """The customer, organisation, team and assignee a ticket names, as they are stored."""
+
+    customer: NameRef | None
+    customer_organisation_id: int | None
+    organisation: NameRef | None
+    team: NameRef | None
+    assignee: UserRef | None
+    assignee_active: bool
+    assignee_role: str | None
+    assignee_in_team: bool
+
+
+def _scalar(column: Any, *where: ColumnElement[bool]) -> Any:
+    return select(column).where(*where).correlate(None).scalar_subquery()
+
+
+_CID: Any = bindparam("customer_id")
+_TID: Any = bindparam("team_id")
+_AID: Any = bindparam("assignee_id")
+# One round trip instead of a get() per row (ticket intake: docs/benchmarks.md). Scalar
+# subqueries on primary keys; an absent id (NULL) simply finds nothing.
+_PEOPLE = select(
+    _scalar(Contact.name, Contact.id == _CID).label("customer_name"),
+    _scalar(Contact.organisation_id, Contact.id == _CID).label("organisation_id"),
+    _scalar(
+        Organisation.name, Organisation.id == Contact.organisation_id, Contact.id == _CID
+    ).label("organisation_name"),
+    _scalar(Team.name, Team.id == _TID).label("team_name"),
+    _scalar(User.display_name, User.id == _AID).label("assignee_name"),
+    _scalar(User.is_active, User.id == _AID).label("assignee_active"),
+    _scalar(User.role, User.id == _AID).label("assignee_role"),
+    exists()
+    .where(TeamMember.team_id == _TID, TeamMember.user_id == _AID)
+    .label("assignee_in_team"),
+)
+
+
+def people_refs(
+    session: Session, *, customer_id: int | None, team_id: int | None, assignee_id: int | None
+) -> PeopleRefs:
+    """Names and states of the people a ticket refers to, in one query; absent ones are None."""
+    m = (
+        session.execute(
+            _PEOPLE, {"customer_id": customer_id, "team_id": team_id, "assignee_id": assignee_id}
+        )
+        .mappings()
+        .one()
+    )
+    org_id = m["organisation_id"]
+    return PeopleRefs(
+        customer=_ref(NameRef, customer_id, m["customer_name"]),
+        customer_organisation_id=org_id,
+        organisation=_ref(NameRef, org_id, m["organisation_name"]),
+        team=_ref(NameRef, team_id, m["team_name"]),
+        assignee=_ref(UserRef, assignee_id, m["assignee_name"]),
+        assignee_active=bool(m["assignee_active"]),
+        assignee_role=m["assignee_role"],
+        assignee_in_team=bool(m["assignee_in_team"]),
+    )
+
+
+def _ref(cls: Any, id_: int | None, name: str | None) -> Any:
+    return cls(id_, name) if id_ is not None and name is not None else None

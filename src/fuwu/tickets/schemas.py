@@ -13,7 +13,9 @@ Channel = Literal[
 ]
 StatusKey = Literal["new", "open", "pending", "resolved", "closed"]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-CustomValue = str | int | float | bool | None | list[str]
+# Validated by the ticket type's form (fuwu.fields): scalars, lists, and objects for
+# locations and sub-table rows.
+CustomValue = Any
 MAX_CUSTOM_KEYS = 100
 
 

@@ -13,27 +13,29 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from fuwu.auth import service as auth_service
 from fuwu.auth.deps import Csrf, UiStaff, UiUser
 from fuwu.auth.principal import Principal
 from fuwu.db import transaction
 from fuwu.errors import Conflict, ValidationFailed
 from fuwu.jobs import service as jobs
-from fuwu.kit.i18n import gettext
 from fuwu.tickets import api as tickets_api
 from fuwu.tickets import messages as messages_service
-from fuwu.tickets import repository
+from fuwu.tickets import repository, views_custom
 from fuwu.tickets import service as tickets_service
+from fuwu.tickets import views_support as support
 from fuwu.tickets.schemas import TicketCreate, TicketUpdate
 from fuwu.tickets.statuses import DEFAULT_STATUSES, OPEN_CATEGORIES, PRIORITIES
 from fuwu.web import forms
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
 from fuwu.web.errors import from_pydantic, locale_of
+from fuwu.web.forms import Posted
 from fuwu.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(views_custom.router)
 
 PAGE_SIZE = 25
 # Live updates: how often the stream looks for news, when it proves it is alive, and how long
@@ -73,49 +75,9 @@ Param = Annotated[str | None, Query(max_length=200)]
 # ---------------------------------------------------------------- helpers
 
 
-def status_label(key: str, locale: str) -> str:
-    """The status name in the reader's language."""
-    found = DEFAULT_STATUSES.get(key)
-    if found is None:
-        return key
-    return found.label_zh if locale == "zh_CN" else found.label_en
-
-
 def _optional_id(value: str) -> str | None:
     value = value.strip()
     return value or None
-
-
-def _page(
-    request: Request, full: str, fragment: str, context: dict[str, Any], status_code: int = 200
-) -> Response:
-    """The whole page, or only its fragment for htmx; caches must keep the two apart."""
-    template = fragment if is_htmx(request) else full
-    return render(
-        request, template, context, status_code=status_code, headers={"Vary": "HX-Request"}
-    )
-
-
-def _lookups(session: Session) -> dict[str, Any]:
-    """Staff users and teams for filters and pickers, with id → name maps for the timeline."""
-    users = auth_service.list_users(session, staff_only=True, active_only=True, limit=500)
-    teams = auth_service.list_teams(session, active_only=True)
-    return {
-        "staff": users,
-        "teams": teams,
-        "user_names": {u.id: u.display_name for u in users},
-        "team_names": {t.id: t.name for t in teams},
-    }
-
-
-def _ui(request: Request) -> dict[str, Any]:
-    """What every ticket template needs besides the defaults of `render`."""
-    locale = locale_of(request)
-    return {
-        "statuses": list(DEFAULT_STATUSES.values()),
-        "priorities": list(PRIORITIES),
-        "status_label": lambda key: status_label(key, locale),
-    }
 
 
 # ---------------------------------------------------------------- inbox
@@ -202,7 +164,7 @@ def inbox(
         cursor=cursor or None,
     )
     context = {
-        **_ui(request),
+        **support.ui(request),
         "nav_active": "inbox",
         "query": query,
         "tickets": tickets,
@@ -212,8 +174,8 @@ def inbox(
         "first_page": cursor is None,
     }
     if me.is_staff and not is_htmx(request):
-        context.update(_lookups(session))
-    return _page(request, "tickets/inbox.html", "tickets/_list.html", context)
+        context.update(support.lookups(session))
+    return support.page(request, "tickets/inbox.html", "tickets/_list.html", context)
 
 
 def _latest_event(reader: sessionmaker[Session]) -> int:
@@ -253,29 +215,55 @@ async def inbox_events(request: Request, me: UiUser) -> StreamingResponse:
 # ---------------------------------------------------------------- create
 
 
+CREATE_FIELDS = (
+    "subject",
+    "description",
+    "priority",
+    "type",
+    "customer_name",
+    "customer_email",
+    "customer_phone",
+    "team_id",
+    "assignee_id",
+    "tags",
+)
+
+
 def _create_form(
     request: Request,
     session: Session,
     me: Principal,
     values: dict[str, str],
+    *,
+    posted: FormData | None = None,
     errors: dict[str, list[str]] | None = None,
+    custom_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The new-ticket form: system inputs, the type picker and the chosen type's fields."""
+    choices = support.type_choices(session, me, locale_of(request))
+    type_key = support.chosen_type(choices, values.get("type"))
     context: dict[str, Any] = {
-        **_ui(request),
+        **support.ui(request),
         "nav_active": "new",
         "values": values,
         "errors": errors or {},
+        "types": choices,
+        **support.new_fields(
+            request, session, me, type_key=type_key, posted=posted, errors=custom_errors
+        ),
     }
     if me.is_staff:
-        context.update(_lookups(session))
-    return _page(request, "tickets/new.html", "tickets/_new_form.html", context, status_code)
+        context.update(support.lookups(session))
+    return support.page(request, "tickets/new.html", "tickets/_new_form.html", context, status_code)
 
 
 @router.get("/tickets/new")
-def new_ticket_page(request: Request, session: DbSession, me: UiUser) -> Response:
-    """The form to open a ticket (reduced for customers)."""
-    return _create_form(request, session, me, {"priority": "normal"})
+def new_ticket_page(
+    request: Request, session: DbSession, me: UiUser, type: Param = None
+) -> Response:
+    """The form to open a ticket (reduced for customers); `?type=` preselects a ticket type."""
+    return _create_form(request, session, me, {"priority": "normal", "type": type or ""})
 
 
 def _create_payload(me: Principal, values: dict[str, str]) -> dict[str, Any]:
@@ -283,6 +271,7 @@ def _create_payload(me: Principal, values: dict[str, str]) -> dict[str, Any]:
         "subject": values["subject"],
         "description": values["description"],
         "priority": values["priority"] or "normal",
+        "type": values["type"] or support.GENERAL,
     }
     if not me.is_staff:
         return payload
@@ -298,35 +287,22 @@ def _create_payload(me: Principal, values: dict[str, str]) -> dict[str, Any]:
 
 @router.post("/tickets/new", dependencies=[Csrf])
 def create_ticket(
-    request: Request,
-    session: DbSession,
-    me: UiUser,
-    settings: SettingsDep,
-    subject: Short = "",
-    description: Text = "",
-    priority: Short = "normal",
-    customer_name: Short = "",
-    customer_email: Short = "",
-    customer_phone: Short = "",
-    team_id: Short = "",
-    assignee_id: Short = "",
-    tags: Short = "",
+    request: Request, session: DbSession, me: UiUser, settings: SettingsDep, form: Posted
 ) -> Response:
-    """Open a ticket from the form; invalid input comes back with per-field messages."""
-    values = {
-        "subject": subject,
-        "description": description,
-        "priority": priority,
-        "customer_name": customer_name,
-        "customer_email": customer_email,
-        "customer_phone": customer_phone,
-        "team_id": team_id,
-        "assignee_id": assignee_id,
-        "tags": tags,
-    }
+    """Open a ticket from the form; invalid input comes back with per-field messages, under
+    the custom fields too, with everything typed kept."""
+    values = {name: _posted_text(form, name) for name in CREATE_FIELDS}
     locale = locale_of(request)
+    choices = support.type_choices(session, me, locale)
+    type_key = values["type"] or support.GENERAL
+    surface = support.create_surface(me)
     try:
-        data = TicketCreate.model_validate(_create_payload(me, values))
+        if support.chosen_type(choices, type_key) != type_key:  # a type the user may not pick
+            raise ValidationFailed.single("type", "invalid_choice")
+        compiled = support.load_form(session, type_key, settings.timezone)
+        payload = _create_payload(me, values)
+        payload["custom"] = support.posted_custom(compiled, surface, form)
+        data = TicketCreate.model_validate(payload)
         ticket = tickets_service.create_ticket(
             session,
             actor=me,
@@ -334,52 +310,45 @@ def create_ticket(
             number_pattern=settings.ticket_number_pattern,
             timezone=settings.timezone,
             default_channel="web",
+            surface=surface,
         )
     except ValidationError as exc:
         errors = forms.place(
             locale, [from_pydantic(dict(e)) for e in exc.errors()], where=FORM_FIELDS
         )
-        return _create_form(request, session, me, values, errors, 422)
+        return _create_form(
+            request, session, me, values, posted=form, errors=errors, status_code=422
+        )
     except ValidationFailed as exc:
         session.rollback()
+        custom, others = support.split_errors(locale, exc.errors)
+        errors = forms.place(locale, others, where=FORM_FIELDS)
         return _create_form(
-            request, session, me, values, forms.place(locale, exc.errors, where=FORM_FIELDS), 422
-        )
+            request, session, me, values, posted=form, errors=errors, custom_errors=custom,
+            status_code=422,
+        )  # fmt: skip
     url = f"/tickets/{ticket.id}"
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
 
 
+def _posted_text(form: FormData, name: str) -> str:
+    """A posted text as typed (the description keeps its inner line breaks), within limits."""
+    value = form.get(name)
+    if not isinstance(value, str):
+        return ""
+    return value[: 100_000 if name == "description" else 2_000]
+
+
 # ---------------------------------------------------------------- one ticket
-
-
-def _ticket_context(
-    request: Request, session: Session, me: Principal, ticket_id: int
-) -> dict[str, Any]:
-    ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ticket_id)
-    context: dict[str, Any] = {
-        **_ui(request),
-        "ticket": ticket,
-        "timeline": messages_service.timeline(session, actor=me, ticket_id=ticket_id),
-        "attachments": [
-            a
-            for a in messages_service.list_attachments(session, actor=me, ticket_id=ticket_id)
-            if a.message_id is None
-        ],
-        "user_names": {},
-        "team_names": {},
-    }
-    if me.is_staff:
-        context.update(_lookups(session))
-    return context
 
 
 @router.get("/tickets/{ticket_id}")
 def ticket_page(ticket_id: int, request: Request, session: DbSession, me: UiUser) -> Response:
     """Header, timeline, reply box, attachments and (for staff) the edit sidebar."""
-    context = _ticket_context(request, session, me, ticket_id)
-    return _page(request, "tickets/ticket.html", "tickets/_ticket_body.html", context)
+    context = support.ticket_context(request, session, me, ticket_id)
+    return support.page(request, "tickets/ticket.html", "tickets/_ticket_body.html", context)
 
 
 def _after_change(
@@ -390,7 +359,7 @@ def _after_change(
         return RedirectResponse(f"/tickets/{ticket_id}#{part}", status_code=303)
     session.flush()
     session.expire_all()
-    context = _ticket_context(request, session, me, ticket_id)
+    context = support.ticket_context(request, session, me, ticket_id)
     return render(request, f"tickets/_{part}_oob.html", context)
 
 
@@ -452,25 +421,6 @@ def _update_payload(values: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _conflict(request: Request, ticket_id: int) -> Response:
-    locale = locale_of(request)
-    message = gettext(
-        locale,
-        "Someone else changed this ticket while you were editing. Your change was not saved.",
-    )
-    if not is_htmx(request):
-        context = {
-            "status": 409,
-            "message": message,
-            "fields": [],
-            "reload_url": f"/tickets/{ticket_id}",
-        }
-        return render(request, "errors/page.html", context, status_code=409)
-    headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
-    context = {"message": message, "reload_url": f"/tickets/{ticket_id}"}
-    return render(request, "tickets/_conflict.html", context, status_code=409, headers=headers)
-
-
 @router.post("/tickets/{ticket_id}", dependencies=[Csrf])
 def update_ticket(
     ticket_id: int,
@@ -503,10 +453,10 @@ def update_ticket(
         )
     except Conflict:
         session.rollback()
-        return _conflict(request, ticket_id)
+        return support.conflict_response(request, ticket_id)
     if not is_htmx(request):
         return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
     session.flush()
     session.expire_all()
-    context = {**_ticket_context(request, session, me, ticket_id), "saved": True}
+    context = {**support.ticket_context(request, session, me, ticket_id), "saved": True}
     return render(request, "tickets/_ticket_body.html", context)

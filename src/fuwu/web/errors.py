@@ -51,9 +51,18 @@ def locale_of(request: Request) -> str:
 
 
 def field_message(locale: str, field: str, code: str, params: dict[str, Any]) -> str:
-    label = gettext(locale, FIELD_LABELS.get(field, field)) if field else ""
-    template = FIELD_MESSAGES.get(code, FIELD_MESSAGES["invalid"])
-    safe = {k: ("" if v is None else v) for k, v in params.items()}
+    """The message for one field error; admin-defined fields carry their own labels, and an
+    error may carry its own message (`msgid`, e.g. a condition's "all[2]: unknown field")."""
+    if isinstance(params.get("msgid"), str):
+        own_params = {k: v for k, v in params.items() if k not in ("msgid", "detail", "label")}
+        return gettext(locale, params["msgid"], **own_params)
+    own = params.get("label")
+    if isinstance(own, dict):
+        label = str(own.get(locale) or own.get("en") or field)
+    else:
+        label = gettext(locale, FIELD_LABELS.get(field, field)) if field else ""
+    template = FIELD_MESSAGES.get(code) or FIELD_MESSAGES["invalid"]
+    safe = {k: ("" if v is None else v) for k, v in params.items() if k != "label"}
     safe.setdefault("max", "")
     safe.setdefault("min", "")
     safe.setdefault("choices", "")

@@ -1,0 +1,433 @@
+"""The public web form (网页表单): anonymous customers open a ticket of a public type.
+
+Spam is held off by a rate limit per address (rows in `login_attempt` keyed `webform:<ip>`),
+a honeypot input and a signed form token; the customer follows the ticket through a signed
+status link, without an account. Only the fields laid out on the type's `web_form` surface
+are accepted (the form engine ignores the rest, so a crafted agent-only field is dropped).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Any, BinaryIO
+
+from pydantic import ValidationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from fuwu.auth.models import LoginAttempt
+from fuwu.auth.principal import Principal
+from fuwu.errors import NotFound, RateLimited, ValidationFailed
+from fuwu.fields import ticket_types
+from fuwu.fields.forms import Form
+from fuwu.fields.models import TicketType
+from fuwu.fields.validation import validate
+from fuwu.kit.contact_points import normalise_email, normalise_phone
+from fuwu.kit.storage import LocalStore
+from fuwu.kit.time import utcnow
+from fuwu.tickets import messages as messages_service
+from fuwu.tickets import service as tickets_service
+from fuwu.tickets.models import Message, Ticket
+from fuwu.tickets.repository import TicketRow
+from fuwu.tickets.schemas import TicketCreate, TicketUpdate
+from fuwu.web.errors import from_pydantic
+
+log = logging.getLogger("fuwu.webform")
+
+SURFACE = "web_form"
+HONEYPOTS = ("website", "homepage")  # the first that is not one of the form's own keys
+# Until FUWU_WEBFORM_RATE_LIMIT exists: accepted submissions per address and window.
+RATE_LIMIT = 5
+RATE_WINDOW = timedelta(minutes=10)
+MAX_FILES = 5
+FORM_TOKEN_MAX_AGE = timedelta(hours=12)
+# System fields a customer may fill when the type's web_form layout has them.
+SYSTEM_INPUTS = ("subject", "description", "customer", "priority")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One posted file: its name as sent, its type and size when known, and its bytes."""
+
+    filename: str
+    content_type: str | None
+    size: int | None
+    stream: BinaryIO
+    field: str | None = None  # the form's file field it was posted for; None: plain attachment
+
+    @property
+    def name(self) -> str:
+        """The file's own name, without any folder a browser sent along."""
+        return PurePosixPath(self.filename.replace("\\", "/")).name or "file"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What an anonymous customer posted, already split into system and custom values."""
+
+    subject: str = ""
+    description: str = ""
+    priority: str = ""
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    custom: Mapping[str, Any] = field(default_factory=dict)
+    uploads: Sequence[Upload] = ()
+    honeypot: str = ""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The limits a submission must keep (from settings, until they all have one)."""
+
+    number_pattern: str
+    timezone: str
+    max_bytes: int
+    blocked_extensions: Sequence[str]
+    max_files: int = MAX_FILES
+    rate_limit: int = RATE_LIMIT
+    rate_window: timedelta = RATE_WINDOW
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """What the status link shows: the ticket and its public replies, never internal notes."""
+
+    ticket: Ticket
+    replies: list[Message]
+
+
+# ---------------------------------------------------------------- types and forms
+
+
+def public_type(session: Session, key: str) -> TicketType:
+    """An active type with a public form; NotFound for anything else (no hint why)."""
+    try:
+        found = ticket_types.get_type(session, key)
+    except NotFound:
+        raise NotFound("This form does not exist.") from None
+    if not found.active or not found.public:
+        raise NotFound("This form does not exist.")
+    return found
+
+
+def public_form(session: Session, key: str, timezone: str) -> tuple[TicketType, Form]:
+    """The type and its published form; NotFound until a form has been published."""
+    found = public_type(session, key)
+    compiled = ticket_types.form(session, key, timezone)
+    if compiled is None:
+        raise NotFound("This form does not exist.")
+    return found, compiled
+
+
+def type_name(found: TicketType, locale: str) -> str:
+    """The type's name in the reader's language."""
+    names = found.name or {}
+    return names.get(locale) or names.get("zh_CN") or names.get("en") or found.key
+
+
+# ---------------------------------------------------------------- rate limit
+
+
+def _rate_key(ip: str | None) -> str:
+    return f"webform:{ip or 'unknown'}"
+
+
+def check_rate(session: Session, *, ip: str | None, limit: int, window: timedelta) -> None:
+    """RateLimited once `limit` submissions came from this address within `window`."""
+    since = utcnow() - window
+    sent = session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.key == _rate_key(ip), LoginAttempt.at > since)
+    )
+    if (sent or 0) >= limit:
+        minutes = max(1, int(window.total_seconds() // 60))
+        raise RateLimited(
+            "Too many forms were sent from your network. Please try again in %(minutes)s minutes.",
+            minutes=minutes,
+        )
+
+
+def _count_submission(session: Session, *, ip: str | None, window: timedelta) -> None:
+    """Remember one submission; the address's rows older than the window go at the same time."""
+    key = _rate_key(ip)
+    now = utcnow()
+    session.execute(
+        delete(LoginAttempt).where(LoginAttempt.key == key, LoginAttempt.at <= now - window)
+    )
+    session.add(LoginAttempt(key=key, at=now))
+
+
+# ---------------------------------------------------------------- signed tokens
+
+
+def _mac(secret: str, purpose: str, message: str) -> str:
+    """A URL-safe HMAC-SHA256 (144 bits) under a key derived for one purpose."""
+    key = hashlib.sha256(f"fuwu:{purpose}:{secret}".encode()).digest()
+    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()[:18]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def _same(expected: str, sent: str) -> bool:
+    """Constant-time comparison that also takes what a URL may carry (any Unicode)."""
+    return hmac.compare_digest(expected.encode(), sent.encode("utf-8", "replace"))
+
+
+def status_token(secret: str, ticket_id: int) -> str:
+    """The token of a ticket's status link; it never expires (rotating the secret ends all)."""
+    return f"{ticket_id}.{_mac(secret, 'webform-status', str(ticket_id))}"
+
+
+def ticket_of(secret: str, token: str) -> int | None:
+    """The ticket id a status token was issued for, or None when it is not one of ours."""
+    number, _, mac = token.partition(".")
+    if not number.isascii() or not number.isdigit() or len(number) > 18:
+        return None
+    expected = _mac(secret, "webform-status", number)
+    return int(number) if _same(expected, mac) else None
+
+
+def decoy_token() -> str:
+    """A token shaped like a status token that opens nothing (the honeypot's answer)."""
+    return f"{secrets.randbelow(10**6) + 1}.{_mac(secrets.token_hex(16), 'decoy', '')}"
+
+
+def form_token(secret: str, key: str, now: datetime | None = None) -> str:
+    """A signed 'this form was served by us at …', posted back with the form.
+
+    Used instead of the anonymous CSRF cookie: in a cross-site iframe the SameSite=Lax cookie
+    is not sent with the POST (and browsers block third-party cookies), so the embedded form
+    could never be submitted.
+    """
+    issued = int((now or utcnow()).timestamp())
+    return f"{issued}.{_mac(secret, 'webform-form', f'{key}:{issued}')}"
+
+
+def form_token_ok(secret: str, key: str, token: str, now: datetime | None = None) -> bool:
+    """True for a token served with this type's form within FORM_TOKEN_MAX_AGE."""
+    issued, _, mac = token.partition(".")
+    if not issued.isascii() or not issued.isdigit() or len(issued) > 12:
+        return False
+    if not _same(_mac(secret, "webform-form", f"{key}:{issued}"), mac):
+        return False
+    age = (now or utcnow()).timestamp() - int(issued)
+    return -60 <= age <= FORM_TOKEN_MAX_AGE.total_seconds()
+
+
+# ---------------------------------------------------------------- submit
+
+
+def honeypot_name(form: Form) -> str:
+    """The name of the trap input: one a person never sees, and no field of this form has."""
+    return next(n for n in HONEYPOTS if n not in form.specs)
+
+
+def file_fields(form: Form) -> list[str]:
+    """The form's file fields on the web form (their uploads become ticket attachments)."""
+    return [k for k in form.custom_keys(SURFACE) if form.specs[k].type in ("attachment", "image")]
+
+
+def _ticket_data(
+    form: Form, found: TicketType, data: Submission, locale: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The TicketCreate payload from the fields this form lays out, and the errors so far."""
+    laid_out = set(form.keys(SURFACE))
+    errors: list[dict[str, Any]] = []
+    payload: dict[str, Any] = {
+        "type": found.key,
+        "channel": "web",
+        "subject": data.subject.strip() if "subject" in laid_out else type_name(found, locale),
+        "custom": dict(data.custom),
+    }
+    if "description" in laid_out:
+        payload["description"] = data.description.strip()
+    if "priority" in laid_out and data.priority:
+        payload["priority"] = data.priority
+    if "customer" in laid_out:
+        payload["customer"] = {"name": data.name.strip() or None, "email": data.email.strip()
+                               or None, "phone": data.phone.strip() or None}  # fmt: skip
+        errors += _reach_errors(data.email.strip(), data.phone.strip())
+    return payload, errors
+
+
+def _reach_errors(email: str, phone: str) -> list[dict[str, Any]]:
+    """An email address or a phone number is needed to answer; each must be a real one."""
+    if not (email or phone):
+        return [{"field": "customer", "code": "need_reach", "params": {}}]
+    errors: list[dict[str, Any]] = []
+    if email and normalise_email(email) is None:
+        errors.append({"field": "customer.email", "code": "invalid_email", "params": {}})
+    if phone and normalise_phone(phone) is None:
+        errors.append({"field": "customer.phone", "code": "invalid_phone", "params": {}})
+    return errors
+
+
+def _upload_errors(uploads: Sequence[Upload], policy: Policy) -> list[dict[str, Any]]:
+    """Too many files, a blocked type or a file over the size limit, naming the file."""
+    errors: list[dict[str, Any]] = []
+    if len(uploads) > policy.max_files:
+        errors.append(
+            {"field": "attachments", "code": "too_many_files", "params": {"max": policy.max_files}}
+        )
+    blocked = {e.lower() for e in policy.blocked_extensions}
+    for upload in uploads:
+        params = {"file": upload.name, "max": policy.max_bytes}
+        if PurePosixPath(upload.name).suffix.lower() in blocked:
+            errors.append({"field": "attachments", "code": "file_blocked_type", "params": params})
+        elif upload.size is not None and upload.size > policy.max_bytes:
+            errors.append({"field": "attachments", "code": "file_too_large", "params": params})
+        elif upload.size == 0:
+            errors.append({"field": "attachments", "code": "file_empty", "params": params})
+    return errors
+
+
+def _checked(
+    form: Form, payload: dict[str, Any], errors: list[dict[str, Any]], data: Submission
+) -> TicketCreate:
+    """TicketCreate, or ValidationFailed with every problem of the page at once.
+
+    When something else is wrong the custom fields are validated here as well (create_ticket
+    does it again, with the database checks), so the customer can fix everything in one go.
+    """
+    parsed: TicketCreate | None = None
+    try:
+        parsed = TicketCreate.model_validate(payload)
+    except ValidationError as exc:
+        errors = errors + [from_pydantic(dict(e)) for e in exc.errors()]
+    if not errors and parsed is not None:
+        return parsed
+    system = {k: payload.get(k) for k in ("subject", "description", "type", "channel")}
+    system["priority"] = payload.get("priority", "normal")
+    try:
+        validate(form, SURFACE, data.custom, system=system, variables={}, creating=True)
+    except ValidationFailed as exc:
+        errors = errors + exc.errors
+    raise ValidationFailed(errors)
+
+
+def submit(
+    session: Session,
+    *,
+    ticket_type: TicketType,
+    form: Form,
+    data: Submission,
+    ip: str | None,
+    policy: Policy,
+    store: LocalStore,
+    locale: str,
+) -> TicketRow | None:
+    """Open a ticket from the public form (see `public_form`); None when the honeypot caught a
+    bot, which is counted against its address like a real submission.
+
+    Raises RateLimited past the address's limit and ValidationFailed naming each field (and
+    each file) that is wrong; the caller rolls back, so nothing at all is kept then.
+    """
+    check_rate(session, ip=ip, limit=policy.rate_limit, window=policy.rate_window)
+    if data.honeypot.strip():
+        log.warning("web form %s: trap field filled from %s; nothing created", form.type_key, ip)
+        _count_submission(session, ip=ip, window=policy.rate_window)
+        return None
+    payload, errors = _ticket_data(form, ticket_type, data, locale)
+    errors += _upload_errors(data.uploads, policy)
+    ticket = tickets_service.create_ticket(
+        session,
+        actor=Principal.system(),
+        data=_checked(form, payload, errors, data),
+        number_pattern=policy.number_pattern,
+        timezone=policy.timezone,
+        default_channel="web",
+        surface=SURFACE,
+    )
+    _attach_all(session, store=store, ticket_id=ticket.id, uploads=data.uploads, policy=policy)
+    _count_submission(session, ip=ip, window=policy.rate_window)
+    log.info("web form %s: ticket %s opened from %s", form.type_key, ticket.number, ip)
+    return ticket
+
+
+def _attach_all(
+    session: Session,
+    *,
+    store: LocalStore,
+    ticket_id: int,
+    uploads: Sequence[Upload],
+    policy: Policy,
+) -> None:
+    """Store the files on the ticket; files posted for a file field become its value.
+
+    The field is set by an update after the ticket exists, because an attachment needs its
+    ticket's id (so a *required* file field cannot be used on the web form).
+    """
+    by_field: dict[str, list[int]] = {}
+    for upload in uploads:
+        attachment_id = _attach(
+            session, store=store, ticket_id=ticket_id, upload=upload, policy=policy
+        )
+        if upload.field is not None:
+            by_field.setdefault(upload.field, []).append(attachment_id)
+    if by_field:
+        tickets_service.update_ticket(
+            session, actor=Principal.system(), ticket_id=ticket_id,
+            data=TicketUpdate(custom=by_field), timezone=policy.timezone, surface=SURFACE,
+        )  # fmt: skip
+
+
+def _attach(
+    session: Session, *, store: LocalStore, ticket_id: int, upload: Upload, policy: Policy
+) -> int:
+    try:
+        attachment = messages_service.add_attachment(
+            session,
+            actor=Principal.system(),
+            store=store,
+            ticket_id=ticket_id,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            stream=upload.stream,
+            max_bytes=policy.max_bytes,
+            blocked_extensions=policy.blocked_extensions,
+        )
+    except ValidationFailed as exc:  # a size the upload did not declare: name the file
+        params = {"file": upload.name, "max": policy.max_bytes}
+        raise ValidationFailed(
+            [{"field": "attachments", "code": f"file_{e['code']}", "params": params}
+             for e in exc.errors]
+        ) from exc  # fmt: skip
+    return attachment.id
+
+
+# ---------------------------------------------------------------- status link
+
+
+def status_view(session: Session, *, secret: str, token: str) -> StatusView:
+    """The ticket behind a status token with its public replies; NotFound when tampered."""
+    ticket_id = ticket_of(secret, token)
+    if ticket_id is None:
+        raise NotFound("This link is not valid. Check that it was copied completely.")
+    system = Principal.system()
+    try:
+        ticket = tickets_service.get_ticket(session, actor=system, ticket_id=ticket_id)
+    except NotFound as exc:
+        raise NotFound("This link is not valid. Check that it was copied completely.") from exc
+    messages = messages_service.list_messages(session, actor=system, ticket_id=ticket_id)
+    return StatusView(ticket=ticket, replies=[m for m in messages if m.kind == "reply"])
+
+
+def confirmed(session: Session, *, secret: str, token: str) -> Ticket | None:
+    """The ticket a confirmation page is about; None for a token that is not one (the
+    honeypot's decoy), which then shows a thanks without a number."""
+    ticket_id = ticket_of(secret, token)
+    if ticket_id is None:
+        return None
+    try:
+        return tickets_service.get_ticket(session, actor=Principal.system(), ticket_id=ticket_id)
+    except NotFound:
+        return None

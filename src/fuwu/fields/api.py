@@ -1,0 +1,218 @@
+"""REST routes for the field registry, ticket types and their versioned forms."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from fuwu.auth.deps import scoped
+from fuwu.auth.principal import Principal
+from fuwu.configs import service as configs
+from fuwu.errors import PermissionDenied
+from fuwu.fields import cascade, ticket_types
+from fuwu.fields import service as fields_service
+from fuwu.fields.schemas import (
+    FieldCreate,
+    FieldRead,
+    FieldRetype,
+    FieldUpdate,
+    FormVersionRead,
+    TicketTypeCreate,
+    TicketTypeRead,
+    TicketTypeUpdate,
+    Usage,
+)
+from fuwu.fields.validation import evaluate, variables_for
+from fuwu.web.deps import DbSession, SettingsDep
+
+router = APIRouter(prefix="/api/v1", tags=["forms"])
+ConfigRead = Annotated[Principal, Depends(scoped("config:read"))]
+ConfigWrite = Annotated[Principal, Depends(scoped("config:write"))]
+
+
+def _staff(actor: Principal) -> Principal:
+    if not actor.is_staff:
+        raise PermissionDenied()
+    return actor
+
+
+def _admin(actor: Principal) -> Principal:
+    if not actor.is_admin:
+        raise PermissionDenied()
+    return actor
+
+
+@router.get("/fields", response_model=list[FieldRead])
+def list_fields(
+    session: DbSession, actor: ConfigRead, entity: str = "ticket", archived: bool = False
+) -> object:
+    _staff(actor)
+    return fields_service.list_fields(session, entity, archived=archived)
+
+
+@router.post("/fields", response_model=FieldRead, status_code=201)
+def create_field(session: DbSession, actor: ConfigWrite, data: FieldCreate) -> object:
+    return fields_service.create_field(session, actor=_admin(actor), data=data)
+
+
+@router.get("/fields/{field_id}", response_model=FieldRead)
+def get_field(session: DbSession, actor: ConfigRead, field_id: int) -> object:
+    _staff(actor)
+    return fields_service.get_field(session, field_id)
+
+
+@router.patch("/fields/{field_id}", response_model=FieldRead)
+def update_field(
+    session: DbSession, actor: ConfigWrite, field_id: int, data: FieldUpdate
+) -> object:
+    return fields_service.update_field(session, actor=_admin(actor), field_id=field_id, data=data)
+
+
+@router.get("/fields/{field_id}/usages", response_model=list[Usage])
+def field_usages(session: DbSession, actor: ConfigRead, field_id: int) -> object:
+    _staff(actor)
+    return fields_service.usages(session, fields_service.get_field(session, field_id))
+
+
+@router.post("/fields/{field_id}/archive", response_model=FieldRead)
+def archive_field(session: DbSession, actor: ConfigWrite, field_id: int) -> object:
+    return fields_service.archive_field(session, actor=_admin(actor), field_id=field_id)
+
+
+@router.post("/fields/{field_id}/restore", response_model=FieldRead)
+def restore_field(session: DbSession, actor: ConfigWrite, field_id: int) -> object:
+    return fields_service.restore_field(session, actor=_admin(actor), field_id=field_id)
+
+
+@router.delete("/fields/{field_id}", status_code=204)
+def delete_field(session: DbSession, actor: ConfigWrite, field_id: int) -> None:
+    fields_service.delete_field(session, actor=_admin(actor), field_id=field_id)
+
+
+@router.post("/fields/{field_id}/retype")
+def retype_field(
+    session: DbSession, actor: ConfigWrite, field_id: int, data: FieldRetype
+) -> dict[str, Any]:
+    return fields_service.retype(session, actor=_admin(actor), field_id=field_id, data=data)
+
+
+def _type_read(session: Any, row: Any) -> TicketTypeRead:
+    published, has_draft = ticket_types.versions_of(session, row.key)
+    found = TicketTypeRead.model_validate(row)
+    found.published_version, found.has_draft = published, has_draft
+    return found
+
+
+@router.get("/ticket-types", response_model=list[TicketTypeRead])
+def list_types(session: DbSession, actor: ConfigRead, inactive: bool = False) -> object:
+    _staff(actor)
+    return [_type_read(session, t) for t in ticket_types.list_types(session, inactive=inactive)]
+
+
+@router.post("/ticket-types", response_model=TicketTypeRead, status_code=201)
+def create_type(session: DbSession, actor: ConfigWrite, data: TicketTypeCreate) -> object:
+    return _type_read(session, ticket_types.create_type(session, actor=_admin(actor), data=data))
+
+
+@router.get("/ticket-types/{key}", response_model=TicketTypeRead)
+def get_type(session: DbSession, actor: ConfigRead, key: str) -> object:
+    _staff(actor)
+    return _type_read(session, ticket_types.get_type(session, key))
+
+
+@router.patch("/ticket-types/{key}", response_model=TicketTypeRead)
+def update_type(session: DbSession, actor: ConfigWrite, key: str, data: TicketTypeUpdate) -> object:
+    row = ticket_types.update_type(session, actor=_admin(actor), key=key, data=data)
+    return _type_read(session, row)
+
+
+@router.get("/ticket-types/{key}/form/versions", response_model=list[FormVersionRead])
+def form_versions(session: DbSession, actor: ConfigRead, key: str) -> object:
+    _staff(actor)
+    ticket_types.get_type(session, key)
+    return configs.history(session, ticket_types.FORM, key)
+
+
+@router.get("/ticket-types/{key}/form/versions/{version}", response_model=FormVersionRead)
+def form_version(session: DbSession, actor: ConfigRead, key: str, version: int) -> object:
+    _staff(actor)
+    return configs.get(session, ticket_types.FORM, key, version)
+
+
+class DraftIn(BaseModel):
+    definition: dict[str, Any]
+    note: str = ""
+
+
+@router.put("/ticket-types/{key}/form/draft", response_model=FormVersionRead)
+def save_draft(
+    session: DbSession, actor: ConfigWrite, settings: SettingsDep, key: str, data: DraftIn
+) -> object:
+    return ticket_types.save_draft(
+        session, actor=_admin(actor), key=key, definition=data.definition,
+        timezone=settings.timezone, note=data.note,
+    )  # fmt: skip
+
+
+@router.delete("/ticket-types/{key}/form/draft", status_code=204)
+def discard_draft(session: DbSession, actor: ConfigWrite, key: str) -> None:
+    _admin(actor)
+    configs.discard_draft(session, ticket_types.FORM, key)
+
+
+@router.post("/ticket-types/{key}/form/publish", response_model=FormVersionRead)
+def publish(session: DbSession, actor: ConfigWrite, settings: SettingsDep, key: str) -> object:
+    return ticket_types.publish(session, actor=_admin(actor), key=key, timezone=settings.timezone)
+
+
+@router.get("/ticket-types/{key}/form/diff")
+def form_diff(
+    session: DbSession,
+    actor: ConfigRead,
+    key: str,
+    from_version: Annotated[int, Query(alias="from")],
+    to_version: Annotated[int, Query(alias="to")],
+) -> list[dict[str, Any]]:
+    _staff(actor)
+    before = configs.get(session, ticket_types.FORM, key, from_version).definition
+    after = configs.get(session, ticket_types.FORM, key, to_version).definition
+    return [
+        {"path": c.path, "change": c.kind, "before": c.before, "after": c.after}
+        for c in configs.diff(before, after)
+    ]
+
+
+class StateIn(BaseModel):
+    surface: str = "agent_create"
+    values: dict[str, Any] = {}
+    version: int | None = None
+
+
+@router.post("/ticket-types/{key}/form/state")
+def form_state(
+    session: DbSession, actor: ConfigRead, settings: SettingsDep, key: str, data: StateIn
+) -> dict[str, Any]:
+    """What the form logic decides for some values: hidden, required, read-only, options."""
+    _staff(actor)
+    form = ticket_types.form(session, key, settings.timezone, data.version)
+    if form is None:
+        return {"hidden": [], "required": [], "read_only": [], "set_values": {}, "allowed": {}}
+    state = evaluate(form, dict(data.values), variables_for(actor.user_id, settings.timezone))
+    return {
+        "hidden": sorted(state.hidden),
+        "required": sorted(state.required),
+        "read_only": sorted(state.read_only),
+        "set_values": state.set_values,
+        "allowed": {k: sorted(v) for k, v in state.allowed.items()},
+    }
+
+
+@router.get("/regions/cn")
+def cn_regions(path: Annotated[list[str] | None, Query()] = None) -> list[dict[str, Any]]:
+    """The children of a path in China's province → city → district tree (public data)."""
+    return [
+        {"key": n["key"], "label": n["label"], "leaf": not n["children"]}
+        for n in cascade.children({"source": cascade.CN_REGION}, path or [])
+    ]

@@ -1,0 +1,114 @@
+"""Custom fields of a ticket: validated by its type's form, the version recorded on the ticket.
+
+Create uses the type's published form and records its version; later edits keep validating
+with that version, so a form published afterwards never makes an old ticket unsaveable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fuwu.errors import ValidationFailed
+from fuwu.fields import ticket_types
+from fuwu.fields.models import TicketType
+from fuwu.fields.validation import variables_for
+from fuwu.tickets import fields as _registration  # noqa: F401 - registers the ticket entity
+
+GENERAL = "general"  # the built-in type without a form
+
+
+def surface_for(*, staff: bool, creating: bool, public: bool = False) -> str:
+    """Which layout of the form applies to this caller."""
+    if public:
+        return "web_form"
+    if not staff:
+        return "portal"
+    return "agent_create" if creating else "agent_edit"
+
+
+def _check_type(session: Session, type_key: str, *, staff: bool) -> None:
+    """The type must be active; customers may only open the types marked public."""
+    if type_key == GENERAL:
+        return
+    allowed = TicketType.active.is_(True) if staff else TicketType.active & TicketType.public
+    known = session.scalar(select(TicketType.id).where(TicketType.key == type_key, allowed))
+    if known is None:
+        keys = [GENERAL, *session.scalars(select(TicketType.key).where(allowed))]
+        raise ValidationFailed.single("type", "invalid_choice", choices=", ".join(keys))
+
+
+def _refuse_any(submitted: Mapping[str, Any]) -> None:
+    """A type without a form has no custom fields."""
+    if submitted:
+        raise ValidationFailed(
+            [{"field": f"custom.{k}", "code": "extra_forbidden", "params": {}} for k in submitted]
+        )
+
+
+def on_create(
+    session: Session,
+    *,
+    type_key: str,
+    surface: str,
+    submitted: Mapping[str, Any],
+    system: Mapping[str, Any],
+    timezone: str,
+    actor_id: int | None,
+) -> tuple[dict[str, Any], int | None]:
+    """(custom values to store, form version) for a new ticket."""
+    _check_type(session, type_key, staff=surface.startswith("agent"))
+    form = None if type_key == GENERAL else ticket_types.form(session, type_key, timezone)
+    if form is None:
+        if submitted:
+            raise ValidationFailed(
+                [
+                    {"field": f"custom.{k}", "code": "extra_forbidden", "params": {}}
+                    for k in submitted
+                ]
+            )
+        return {}, None
+    values = ticket_types.apply(
+        session, form=form, surface=surface, submitted=submitted, system=system, previous=None,
+        variables=variables_for(actor_id, timezone),
+    )  # fmt: skip
+    return values, form.version
+
+
+def on_update(
+    session: Session,
+    *,
+    ticket_id: int,
+    type_key: str,
+    form_version: int | None,
+    type_changed: bool,
+    surface: str,
+    submitted: Mapping[str, Any],
+    previous: Mapping[str, Any],
+    system: Mapping[str, Any],
+    timezone: str,
+    actor_id: int | None,
+) -> tuple[dict[str, Any], int | None]:
+    """(custom values to store, form version) after an edit; values of other forms are kept."""
+    if type_changed:
+        _check_type(session, type_key, staff=surface.startswith("agent"))
+        form_version = None
+    form = ticket_types.form(session, type_key, timezone, form_version)
+    if form is None:
+        if submitted:
+            raise ValidationFailed(
+                [
+                    {"field": f"custom.{k}", "code": "extra_forbidden", "params": {}}
+                    for k in submitted
+                ]
+            )
+        return dict(previous), None
+    values = ticket_types.apply(
+        session, form=form, surface=surface, submitted=submitted, system=system,
+        previous=previous, variables=variables_for(actor_id, timezone), record_id=ticket_id,
+    )  # fmt: skip
+    kept = {k: v for k, v in previous.items() if k not in form.specs}
+    return {**kept, **values}, form.version

@@ -1,0 +1,324 @@
+"""What the ticket pages share: page-or-fragment rendering, pickers, the ticket page's context,
+the conflict message, and the custom-field parts (forms, type choices, sections, details).
+
+Custom fields are drawn by `fuwu.fields.render` from the type's form for the caller's surface
+(agents: agent_create / agent_edit, customers: portal).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import Request
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from fuwu.auth import service as auth_service
+from fuwu.auth.principal import Principal
+from fuwu.errors import DomainError
+from fuwu.fields import render as fields_render
+from fuwu.fields import ticket_types
+from fuwu.fields.forms import Form
+from fuwu.kit.i18n import gettext
+from fuwu.tickets import custom as custom_fields
+from fuwu.tickets import messages as messages_service
+from fuwu.tickets import service as tickets_service
+from fuwu.tickets.models import Ticket
+from fuwu.tickets.statuses import DEFAULT_STATUSES, PRIORITIES
+from fuwu.web import forms
+from fuwu.web.errors import locale_of
+from fuwu.web.templating import is_htmx, render
+
+log = logging.getLogger("fuwu.tickets")
+GENERAL = custom_fields.GENERAL
+NEW_FIELDS_URL = "/tickets/new/fields"
+
+
+# ---------------------------------------------------------------- pages
+
+
+def status_label(key: str, locale: str) -> str:
+    """The status name in the reader's language."""
+    found = DEFAULT_STATUSES.get(key)
+    if found is None:
+        return key
+    return found.label_zh if locale == "zh_CN" else found.label_en
+
+
+def page(
+    request: Request, full: str, fragment: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    """The whole page, or only its fragment for htmx; caches must keep the two apart."""
+    template = fragment if is_htmx(request) else full
+    return render(
+        request, template, context, status_code=status_code, headers={"Vary": "HX-Request"}
+    )
+
+
+def lookups(session: Session) -> dict[str, Any]:
+    """Staff users and teams for filters and pickers, with id → name maps for the timeline."""
+    users = auth_service.list_users(session, staff_only=True, active_only=True, limit=500)
+    teams = auth_service.list_teams(session, active_only=True)
+    return {
+        "staff": users,
+        "teams": teams,
+        "user_names": {u.id: u.display_name for u in users},
+        "team_names": {t.id: t.name for t in teams},
+    }
+
+
+def ui(request: Request) -> dict[str, Any]:
+    """What every ticket template needs besides the defaults of `render`."""
+    locale = locale_of(request)
+    return {
+        "statuses": list(DEFAULT_STATUSES.values()),
+        "priorities": list(PRIORITIES),
+        "status_label": lambda key: status_label(key, locale),
+    }
+
+
+def ticket_context(
+    request: Request, session: Session, me: Principal, ticket_id: int
+) -> dict[str, Any]:
+    """Everything the ticket page draws."""
+    ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ticket_id)
+    context: dict[str, Any] = {
+        **ui(request),
+        "ticket": ticket,
+        "timeline": messages_service.timeline(session, actor=me, ticket_id=ticket_id),
+        "attachments": [
+            a
+            for a in messages_service.list_attachments(session, actor=me, ticket_id=ticket_id)
+            if a.message_id is None
+        ],
+        "user_names": {},
+        "team_names": {},
+        **details_context(request, session, me, ticket),
+    }
+    if me.is_staff:
+        context.update(lookups(session))
+    return context
+
+
+def conflict_response(request: Request, ticket_id: int) -> Response:
+    """A stale version: the message and a reload link (in #flash for htmx)."""
+    locale = locale_of(request)
+    message = gettext(
+        locale,
+        "Someone else changed this ticket while you were editing. Your change was not saved.",
+    )
+    reload_url = f"/tickets/{ticket_id}"
+    if not is_htmx(request):
+        context = {"status": 409, "message": message, "fields": [], "reload_url": reload_url}
+        return render(request, "errors/page.html", context, status_code=409)
+    headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+    context = {"message": message, "reload_url": reload_url}
+    return render(request, "tickets/_conflict.html", context, status_code=409, headers=headers)
+
+
+# ---------------------------------------------------------------- custom fields
+
+
+def load_form(
+    session: Session, type_key: str, timezone: str, version: int | None = None
+) -> Form | None:
+    """The type's compiled form (a given version), or None: general, unknown or broken."""
+    if not type_key or type_key == GENERAL:
+        return None
+    try:
+        return ticket_types.form(session, type_key, timezone, version)
+    except (DomainError, ValidationError):  # a form that no longer compiles must not break pages
+        log.warning("form of ticket type %s (version %s) is unusable", type_key, version)
+        return None
+
+
+def type_choices(session: Session, me: Principal, locale: str) -> list[tuple[str, str]]:
+    """(key, name) of the types a user may open a ticket of: every active type for staff,
+    the public (customer-facing) ones for customers; "general" first."""
+    found = [(GENERAL, gettext(locale, "General"))]
+    for row in ticket_types.list_types(session):
+        if me.is_staff or row.public:
+            found.append((row.key, row.name.get(locale) or row.name.get("en") or row.key))
+    return found
+
+
+def chosen_type(choices: list[tuple[str, str]], wanted: str | None) -> str:
+    """The type asked for when the user may choose it, else general."""
+    return wanted if wanted and any(k == wanted for k, _ in choices) else GENERAL
+
+
+def create_surface(me: Principal) -> str:
+    """The layout a new ticket's fields come from for this user."""
+    return custom_fields.surface_for(staff=me.is_staff, creating=True)
+
+
+def posted_custom(form: Form | None, surface: str, posted: FormData) -> dict[str, Any]:
+    """The custom values of a post, for the service; none for a type without a form."""
+    return {} if form is None else fields_render.parse_posted(form, surface, posted)
+
+
+def new_system(me: Principal, posted: FormData | Mapping[str, str]) -> dict[str, Any]:
+    """The system values of the new-ticket form, as form logic tests them."""
+
+    def text(name: str) -> str:
+        value = posted.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    def number(name: str) -> int | None:
+        value = text(name)
+        return int(value) if value.isdigit() else None
+
+    return {
+        "subject": text("subject"),
+        "description": text("description"),
+        "priority": text("priority") or "normal",
+        "type": text("type") or GENERAL,
+        "channel": "web" if me.is_staff else "portal",
+        "customer": None if me.is_staff else me.contact_id,
+        "team": number("team_id"),
+        "assignee": number("assignee_id"),
+        "tags": forms.tags(text("tags")),
+    }
+
+
+def split_errors(
+    locale: str, errors: list[dict[str, Any]]
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """(custom key → message, the other errors) of a ValidationFailed."""
+    custom = [e for e in errors if str(e.get("field", "")).startswith("custom.")]
+    others = [e for e in errors if not str(e.get("field", "")).startswith("custom.")]
+    return fields_render.messages(locale, custom), others
+
+
+def fields_context(
+    request: Request,
+    me: Principal,
+    *,
+    form: Form | None,
+    surface: str,
+    values: Mapping[str, Any],
+    system: Mapping[str, Any],
+    errors: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """What `tickets/_custom_fields.html` draws: the sections and errors it cannot place."""
+    if form is None:
+        return {"cf_sections": [], "cf_unplaced": list((errors or {}).values())}
+    sections = fields_render.render(
+        form, surface, values, locale=locale_of(request), system=system, errors=errors,
+        variables={"current_user": me.user_id},
+    )  # fmt: skip
+    drawn = {i.key for s in sections for i in s.inputs if not i.system}
+    unplaced = [m for k, m in (errors or {}).items() if k not in drawn]
+    return {"cf_sections": sections, "cf_unplaced": unplaced}
+
+
+def new_fields(
+    request: Request,
+    session: Session,
+    me: Principal,
+    *,
+    type_key: str,
+    posted: FormData | None,
+    errors: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The custom part of the new-ticket form for a type, filled from a post (or defaults)."""
+    timezone = request.app.state.settings.timezone
+    surface = create_surface(me)
+    form = load_form(session, type_key, timezone)
+    values: dict[str, Any] = {}
+    if form is not None:
+        values = fields_render.defaults(form, surface)
+        if posted is not None:
+            values.update(fields_render.parse_posted(form, surface, posted))
+    system = new_system(me, posted if posted is not None else {"type": type_key})
+    return {
+        "type_key": type_key,
+        "cf_url": NEW_FIELDS_URL,
+        "cf_target": "#cf-fields",
+        "cf_errors": dict(errors or {}),
+        **fields_context(
+            request, me, form=form, surface=surface, values=values, system=system, errors=errors
+        ),
+    }
+
+
+def ticket_system(ticket: Ticket) -> dict[str, Any]:
+    """A ticket's system values, as form logic tests them."""
+    return {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "type": ticket.type_key,
+        "status": ticket.status,
+        "status_category": ticket.status_category,
+        "is_open": ticket.is_open,
+        "priority": ticket.priority,
+        "channel": ticket.channel,
+        "customer": ticket.customer_id,
+        "organisation": ticket.organisation_id,
+        "assignee": ticket.assignee_id,
+        "team": ticket.team_id,
+        "tags": list(ticket.tags or []),
+    }
+
+
+def details_context(
+    request: Request, session: Session, me: Principal, ticket: Ticket
+) -> dict[str, Any]:
+    """The ticket's custom values for reading: agents see every field of its form (the
+    agent_edit layout first), customers only the fields of the portal layout."""
+    locale = locale_of(request)
+    timezone = request.app.state.settings.timezone
+    form = load_form(session, ticket.type_key, timezone, ticket.form_version)
+    rows: list[tuple[str, str]] = []
+    editable = shown = False
+    if form is not None:
+        surface = "agent_edit" if me.is_staff else "portal"
+        rows = fields_render.display(
+            form, ticket.custom or {}, locale=locale, timezone=timezone, surface=surface,
+            others=me.is_staff,
+        )  # fmt: skip
+        editable = me.is_staff and bool(form.inputs("agent_edit"))
+        shown = bool(form.specs) if me.is_staff else bool(form.custom_keys("portal"))
+    type_label = gettext(locale, "General")
+    if ticket.type_key != GENERAL:
+        row = next((t for t in ticket_types.list_types(session, inactive=True)
+                    if t.key == ticket.type_key), None)  # fmt: skip
+        type_label = (row.name.get(locale) or row.name.get("en") or row.key) if row else ""
+        type_label = type_label or ticket.type_key
+    return {
+        "custom_rows": rows,
+        "custom_editable": editable,
+        "type_label": type_label,
+        "has_form": shown,  # the form has fields this reader may see
+    }
+
+
+def edit_context(
+    request: Request,
+    session: Session,
+    me: Principal,
+    ticket: Ticket,
+    *,
+    posted: FormData | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The details panel as a form: the agent_edit layout of the ticket's form version."""
+    timezone = request.app.state.settings.timezone
+    form = load_form(session, ticket.type_key, timezone, ticket.form_version)
+    values: dict[str, Any] = dict(ticket.custom or {})
+    if form is not None and posted is not None:
+        values.update(fields_render.parse_posted(form, "agent_edit", posted))
+    return {
+        "ticket": ticket,
+        "cf_url": f"/tickets/{ticket.id}/details/fields",
+        "cf_target": "#cf-edit-fields",
+        **fields_context(
+            request, me, form=form, surface="agent_edit", values=values,
+            system=ticket_system(ticket), errors=errors,
+        ),
+    }  # fmt: skip
