@@ -410,6 +410,7 @@ def test_embed_page_can_be_framed_and_the_plain_page_cannot(client: TestClient) 
     csp = embed.headers["content-security-policy"]
     assert "frame-ancestors *" in csp, "any site may embed by default"
     assert "frame-ancestors 'none'" not in csp
+    assert "x-frame-options" not in embed.headers, "it would contradict frame-ancestors"
     assert 'action="/forms/repair?lang=zh_CN&amp;embed=1"' in embed.text
     assert 'class="wf wf-embed"' in embed.text
     plain = client.get("/forms/repair")
