@@ -322,43 +322,14 @@ def update_ticket(
         )
     if "type" in changes:
         changes["type_key"] = changes.pop("type")
-    new_team = changes.get("team_id", ticket.team_id)
-    keeps_assignee = "team_id" in changes and "assignee_id" not in changes
-    moved_away = (
-        keeps_assignee
-        and ticket.assignee_id is not None
-        and new_team is not None
-        and not _is_member(session, new_team, ticket.assignee_id)
-    )
-    if moved_away:
-        changes["assignee_id"] = None  # moving to another team hands the ticket back
-    if {"assignee_id", "team_id", "customer_id"} & changes.keys():
-        _check_people(
-            session,
-            assignee_id=changes.get("assignee_id", ticket.assignee_id),
-            team_id=new_team,
-            customer_id=changes.get("customer_id"),
-        )
+    _route_people(session, ticket, changes)
     if "custom" in changes or "type_key" in changes:
         changes["custom"], changes["form_version"] = _custom_after(
             session, actor=actor, ticket=ticket, changes=changes, timezone=timezone,
             surface=surface or custom_fields.surface_for(staff=actor.is_staff, creating=False),
         )  # fmt: skip
     before = _snapshot(ticket)
-    for key, value in changes.items():
-        if key == "status":
-            _apply_status(ticket, value)
-        elif key == "priority":
-            ticket.priority = value
-            ticket.priority_rank = PRIORITIES[value]
-        elif key == "tags":
-            _set_tags(session, ticket, value)
-        elif key == "customer_id":
-            ticket.customer_id = value
-            customer = session.get(Contact, value) if value else None
-            ticket.organisation_id = customer.organisation_id if customer else None
-        else:
-            setattr(ticket, key, value)
+    _apply_changes(session, ticket, changes)
     if ticket.status == "new" and ticket.assignee_id is not None and "status" not in changes:
         _apply_status(ticket, "open")
     old, new = audit.diff(before, _snapshot(ticket))
@@ -374,6 +345,46 @@ def update_ticket(
     # As the system: an agent who routes a ticket to another team may no longer see it, and
     # that must not turn their successful change into a 404 (and a rollback).
     return get_ticket(session, actor=Principal.system(), ticket_id=ticket.id)
+
+
+def _route_people(session: Session, ticket: Ticket, changes: dict[str, Any]) -> None:
+    """Moving to another team hands the ticket back unless the assignee is in it; the people
+    named must exist and fit together."""
+    new_team = changes.get("team_id", ticket.team_id)
+    keeps_assignee = "team_id" in changes and "assignee_id" not in changes
+    moved_away = (
+        keeps_assignee
+        and ticket.assignee_id is not None
+        and new_team is not None
+        and not _is_member(session, new_team, ticket.assignee_id)
+    )
+    if moved_away:
+        changes["assignee_id"] = None
+    if {"assignee_id", "team_id", "customer_id"} & changes.keys():
+        _check_people(
+            session,
+            assignee_id=changes.get("assignee_id", ticket.assignee_id),
+            team_id=new_team,
+            customer_id=changes.get("customer_id"),
+        )
+
+
+def _apply_changes(session: Session, ticket: Ticket, changes: dict[str, Any]) -> None:
+    """Set the changed values, with what each implies (rank, tags rows, organisation)."""
+    for key, value in changes.items():
+        if key == "status":
+            _apply_status(ticket, value)
+        elif key == "priority":
+            ticket.priority = value
+            ticket.priority_rank = PRIORITIES[value]
+        elif key == "tags":
+            _set_tags(session, ticket, value)
+        elif key == "customer_id":
+            ticket.customer_id = value
+            customer = session.get(Contact, value) if value else None
+            ticket.organisation_id = customer.organisation_id if customer else None
+        else:
+            setattr(ticket, key, value)
 
 
 def _custom_after(
