@@ -281,3 +281,14 @@ def test_the_openapi_document_lists_each_types_custom_fields(client, admin):
     repair = schemas["TicketCustom_repair"]
     assert set(repair["properties"]) == {"fault_type", "error_code", "visit_date"}
     assert repair["properties"]["fault_type"]["x-label-zh"] == "故障类型"
+
+
+def test_a_formula_that_reads_a_field_counts_as_a_use(client, admin):
+    qty = field(client, admin, key="qty", type="integer", label=_l("数量", "Qty"))
+    field(client, admin, key="price", type="money", label=_l("单价", "Price"))
+    field(client, admin, key="total", type="computed", label=_l("合计", "Total"),
+          options={"formula": "qty * price"})  # fmt: skip
+    usages = client.get(f"/api/v1/fields/{qty['id']}/usages", headers=admin).json()
+    assert [(u["kind"], u["key"]) for u in usages] == [("computed", "total")]
+    refused = client.post(f"/api/v1/fields/{qty['id']}/archive", headers=admin)
+    assert refused.status_code == 409

@@ -19,6 +19,7 @@ from fuwu.audit.service import Actor
 from fuwu.errors import Conflict, NotFound, ValidationFailed
 from fuwu.fields import entities, options, types
 from fuwu.fields.forms import spec_of
+from fuwu.fields.formula import references as formula_references
 from fuwu.fields.models import ACTIVE, ARCHIVED, FieldDef
 from fuwu.fields.schemas import FieldCreate, FieldRetype, FieldUpdate, Usage
 from fuwu.kit.indexes import index_names
@@ -135,15 +136,10 @@ def usages(session: Session, row: FieldDef) -> list[Usage]:
     for finder in USAGE_FINDERS:
         found += finder(session, row.entity, row.key)
     for other in list_fields(session, row.entity):
-        if other.type == "computed" and _mentions(other.options.get("formula", ""), row.key):
+        formula = str(other.options.get("formula", ""))
+        if other.type == "computed" and row.key in formula_references(formula):
             found.append(Usage(kind="computed", key=other.key, detail=other.options["formula"]))
     return found
-
-
-def _mentions(formula: str, key: str) -> bool:
-    import re
-
-    return re.search(rf"(?<![A-Za-z0-9_\"]){re.escape(key)}(?![A-Za-z0-9_(])", formula) is not None
 
 
 REFUSALS = {
