@@ -51,6 +51,10 @@ INDEX_NAMES = {
     "postgresql": "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()",
     "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index'",
 }
+COUNTER_SEQUENCES = (
+    "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+    " AND sequencename ~ '^(ticket|field)_counter_[0-9a-f]{32}$'"
+)
 PG_MODE = os.environ.get("FUWU_TEST_POSTGRES", "auto").strip().lower()
 PG_SERVER = os.environ.get("FUWU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 PASSWORD = "correct-horse-42"
@@ -153,6 +157,9 @@ class TestDatabases:
             for name in conn.execute(text(INDEX_NAMES[conn.dialect.name])).scalars().all():
                 if "_cf_" in name:
                     conn.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
+            if conn.dialect.name == "postgresql":  # counters' sequences (migration 0003)
+                for name in conn.execute(text(COUNTER_SEQUENCES)).scalars().all():
+                    conn.execute(text(f'DROP SEQUENCE IF EXISTS "{name}"'))
 
     def close(self) -> None:
         for engine in self.engines.values():

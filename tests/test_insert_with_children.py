@@ -32,7 +32,7 @@ def insert(session: Any, subject: str, tags: list[str]) -> dict[str, Any]:
     )
 
 
-def test_a_row_its_number_and_the_rows_that_refer_to_it(app):
+def test_a_row_its_number_and_the_rows_that_refer_to_it(app, db_kind):
     with transaction(app.state.writer) as session:
         first = insert(session, "First", ["a", "b"])
         second = insert(session, "Second", [])  # no tags: the tag rows are left out
@@ -42,8 +42,8 @@ def test_a_row_its_number_and_the_rows_that_refer_to_it(app):
         tags = session.execute(select(TicketTag.ticket_id, TicketTag.tag)).all()
         entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
         counter = session.get(TicketCounter, "T-#")
-        assert counter is not None
-        assert counter.value == 2
+        assert counter is not None  # on PostgreSQL the row names the key of a sequence
+        assert counter.value == (2 if db_kind == "sqlite" else 0)
     assert {i: (t.number, t.subject, t.status) for i, t in stored.items()} == {
         first["id"]: ("T-0001", "First", "new"),  # "new": the column's default, as usual
         second["id"]: ("T-0002", "Second", "new"),
@@ -65,9 +65,20 @@ def insert_then_fail(app: Any) -> None:
         raise Abort()
 
 
-def test_a_rollback_takes_the_number_back(app):
+def test_a_rollback_takes_the_number_back_on_sqlite_and_leaves_a_gap_on_postgresql(app, db_kind):
+    with transaction(app.state.writer) as session:
+        assert insert(session, "Stored", [])["number"] == "T-0001"
     with pytest.raises(Abort):
         insert_then_fail(app)
+    with transaction(app.state.writer) as session:
+        number = insert(session, "Stored too", [])["number"]
+    # SQLite's row counter is gapless; PostgreSQL's sequence does not wait for commit.
+    assert number == ("T-0002" if db_kind == "sqlite" else "T-0003")
+
+
+def test_a_rollback_of_the_first_use_of_a_key_starts_it_again(app):
+    with pytest.raises(Abort):
+        insert_then_fail(app)  # on PostgreSQL, the sequence made here goes with the rollback
     with transaction(app.state.writer) as session:
         assert insert(session, "Stored", [])["number"] == "T-0001"
 

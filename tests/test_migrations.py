@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, inspect, pool, text
 from fuwu import migrate
 from fuwu.db import Base
 
+COUNT_SEQUENCES = "SELECT count(*) FROM pg_sequences WHERE sequencename LIKE 'ticket_counter_%'"
 VERSIONS = Path(migrate.MIGRATIONS_DIR) / "versions"
 
 
@@ -55,3 +56,27 @@ def test_migrations_never_import_fuwu():
         source = path.read_text(encoding="utf-8")
         assert "import fuwu" not in source, path.name
         assert "from fuwu" not in source, path.name
+
+
+def test_counters_move_between_sequences_and_rows_on_postgresql(databases):
+    url = databases.new("postgresql")
+    migrate.upgrade(url)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO ticket_counter (key, value) VALUES ('SR-#', 41)"))
+            taken = [
+                conn.execute(
+                    text("SELECT fuwu_counter_next('ticket_counter', :k)"), {"k": k}
+                ).scalar_one()
+                for k in ("SR-#", "SR-#", "工单-#")
+            ]
+        assert taken == [42, 43, 1], "a sequence starts after its key's row, a new key at 1"
+        migrate.downgrade(url, "0002")
+        with engine.begin() as conn:
+            rows = dict(conn.execute(text("SELECT key, value FROM ticket_counter")).all())
+            sequences = conn.execute(text(COUNT_SEQUENCES)).scalar_one()
+        assert rows == {"SR-#": 43, "工单-#": 1}, "the row counters go on where the sequences were"
+        assert sequences == 0
+    finally:
+        engine.dispose()

@@ -18,6 +18,7 @@ from sqlalchemy import (
     JSON,
     DateTime,
     Engine,
+    Integer,
     MetaData,
     String,
     Table,
@@ -199,24 +200,37 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-_COUNTER_UPSERTS: dict[tuple[str, str], Any] = {}
+_COUNTER_STATEMENTS: dict[tuple[str, str], Any] = {}
 
 
 def increment_counter(session: Session, table: Any, key: str) -> int:
-    """Atomically bump a named counter row and return its new value (both dialects)."""
+    """The next value of a named counter (both dialects).
+
+    SQLite bumps the key's row, so values are gapless and a rollback takes its value back
+    (SQLite has one writer at a time anyway). PostgreSQL takes it from the key's own sequence
+    (`fuwu_counter_next`, migration 0003): no row lock is held until commit, so concurrent
+    inserts do not queue on it, and a rolled-back value is skipped (docs/adr/0009).
+    """
     dialect = session.get_bind().dialect.name
-    stmt = _COUNTER_UPSERTS.get((dialect, table.name))
+    stmt = _COUNTER_STATEMENTS.get((dialect, table.name))
     if stmt is None:  # built once: its cache key is then computed once, not per ticket
-        ins: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-        if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - guarded by settings
-            ins = insert(table)
-        stmt = (
-            ins.values(key=bindparam("key"), value=1)
-            .on_conflict_do_update(index_elements=[table.c.key], set_={"value": table.c.value + 1})
-            .returning(table.c.value)
-        )
-        _COUNTER_UPSERTS[(dialect, table.name)] = stmt
+        if dialect == "postgresql":
+            stmt = select(_counter_next(table, bindparam("key", type_=String)))
+        else:
+            stmt = (
+                sqlite.insert(table)
+                .values(key=bindparam("key"), value=1)
+                .on_conflict_do_update(
+                    index_elements=[table.c.key], set_={"value": table.c.value + 1}
+                )
+                .returning(table.c.value)
+            )
+        _COUNTER_STATEMENTS[(dialect, table.name)] = stmt
     return int(session.execute(stmt, {"key": key}).scalar_one())
+
+
+def _counter_next(table: Any, key: Any) -> Any:
+    return func.fuwu_counter_next(literal(table.name, String), key, type_=Integer)
 
 
 def ping(session: Session) -> None:
@@ -268,9 +282,9 @@ class Children:
 @dataclass(frozen=True)
 class Numbered:
     """A text column value made by the INSERT that stores it from the next value of a counter
-    row (`key`, `value` in `counter`), zero-padded into literal parts: ("SR20261122-", 5) makes
-    SR20261122-00042. Bumping the counter in that statement keeps the counter row's lock,
-    which concurrent inserts queue on, as short as it can be (docs/benchmarks.md)."""
+    (`increment_counter` of `key` in `counter`), zero-padded into literal parts:
+    ("SR20261122-", 5) makes SR20261122-00042. On PostgreSQL the value is taken inside that
+    statement, so the number costs no round trip of its own."""
 
     counter: Table
     key: str
@@ -353,7 +367,7 @@ def _returned(parent: Table, values: dict[str, Any], children: Sequence[Children
 
 
 def _tree_insert(parent: Table, values: dict[str, Any], children: Sequence[Children]) -> Any:
-    """WITH [n AS (counter upsert),] p AS (INSERT … RETURNING …),
+    """WITH p AS (INSERT … RETURNING …),
     c0 AS (INSERT … SELECT …, p.id FROM p), … SELECT p.id, … FROM p."""
     if sum(isinstance(v, Numbered) for v in values.values()) > 1:
         raise ValueError("one Numbered value per INSERT")
@@ -371,15 +385,12 @@ def _tree_insert(parent: Table, values: dict[str, Any], children: Sequence[Child
 
 
 def _numbered_sql(value: Numbered) -> Any:
-    counter = value.counter
-    bump = (
-        postgresql.insert(counter)
-        .values(key=bindparam("n_key"), value=1)
-        .on_conflict_do_update(index_elements=[counter.c.key], set_={"value": counter.c.value + 1})
-        .returning(counter.c.value)
-        .cte("n")
-    )
-    digits = sql_cast(bump.c.value, String)
+    # Taken once in a subquery: the digits are used twice below, and PostgreSQL does not pull
+    # a volatile call up into the outer query (which would take two numbers).
+    taken = select(
+        sql_cast(_counter_next(value.counter, bindparam("n_key", type_=String)), String).label("d")
+    ).subquery("n")
+    digits = taken.c.d
     pieces = [
         bindparam(f"n_{i}", type_=String)
         if isinstance(p, str)
