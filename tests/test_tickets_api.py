@@ -812,3 +812,34 @@ def test_api_without_token_is_401(client):
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert response.json()["error"]["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"subject": ""}', b"{not json", b'{"subject": "ok", "unknown": 1}']
+)
+def test_create_without_a_token_is_401_before_the_body_is_looked_at(client, body):
+    response = client.post(
+        "/api/v1/tickets", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 401
+
+
+def test_create_validates_its_body_after_authentication_with_named_fields(client, api_as, factory):
+    headers = {**api_as(factory.user(role="agent")), "content-type": "application/json"}
+    response = client.post("/api/v1/tickets", content=b'{"subject": "", "prio": 1}',
+                           headers=headers)  # fmt: skip
+    assert response.status_code == 422
+    fields = {f["field"] for f in response.json()["error"]["fields"]}
+    assert fields == {"subject", "prio"}
+    broken = client.post("/api/v1/tickets", content=b"{not json", headers=headers)
+    assert broken.status_code == 422
+
+
+def test_the_create_body_is_documented(client):
+    document = client.get("/api/openapi.json").json()
+    body = document["paths"]["/api/v1/tickets"]["post"]["requestBody"]
+    ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    schema = document["components"]["schemas"][ref]
+    assert {"subject", "customer", "custom", "tags"} <= set(schema["properties"])
+    customer = schema["properties"]["customer"]["anyOf"][0]["$ref"].rsplit("/", 1)[-1]
+    assert customer in document["components"]["schemas"]

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from starlette.responses import HTMLResponse, JSONResponse
 
 from fuwu import migrate as migrations
@@ -36,6 +37,7 @@ from fuwu.tickets import api as tickets_api
 from fuwu.tickets import customer_views as tickets_customer_views
 from fuwu.tickets import fields as _ticket_fields  # noqa: F401 - registers tickets' fields
 from fuwu.tickets import views as tickets_views
+from fuwu.tickets.schemas import TicketCreate
 from fuwu.web import errors
 from fuwu.web.security import SecurityHeadersMiddleware
 from fuwu.web.templating import WEB_DIR, make_templates
@@ -131,6 +133,13 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The components a route's `openapi_extra` request body refers to."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    return {**defs, model.__name__: schema}
+
+
 def _openapi_with_forms(app: FastAPI, settings: Settings) -> None:
     """The OpenAPI document, plus one schema per ticket type's custom fields (they change at
     run time, so that part is rebuilt on every request for the document)."""
@@ -140,7 +149,9 @@ def _openapi_with_forms(app: FastAPI, settings: Settings) -> None:
         document = copy.deepcopy(base())
         with transaction(app.state.reader) as session:
             extra = fields_openapi.custom_schemas(session, settings.timezone)
-        document.setdefault("components", {}).setdefault("schemas", {}).update(extra)
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.update(extra)
+        schemas.update(_body_schema(TicketCreate))  # POST /tickets validates its own body
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -337,8 +337,13 @@ def insert_with_children(
 _TREE_INSERTS: dict[tuple[Any, ...], Any] = {}
 
 
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), datetime, list, tuple})
+
+
 def _kind(value: Any) -> Any:
     """What shapes the SQL: a reference to the parent, a counter, or a plain value ("")."""
+    if type(value) in _PLAIN_TYPES:  # most values: one lookup instead of three isinstance
+        return ""
     if isinstance(value, New):
         return value
     if isinstance(value, Numbered):

@@ -8,9 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from fuwu.auth import access
 from fuwu.auth.principal import Principal
+from fuwu.config import Settings
 from fuwu.db import transaction
 from fuwu.errors import NotAuthenticated, PermissionDenied
 from fuwu.kit.i18n import negotiate
@@ -42,6 +44,18 @@ def api_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> Principal:
     """The caller of an /api route, by `Authorization: Bearer fuwu_…`."""
+    return authenticate(request, session, settings, credentials)
+
+
+def authenticate(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    credentials: HTTPAuthorizationCredentials | None,
+    scope: str | None = None,
+) -> Principal:
+    """The API caller behind the bearer credentials (holding `scope`, when given); raises
+    NotAuthenticated or PermissionDenied. Blocking: call it from a worker thread."""
     if credentials is None or not credentials.credentials.strip():
         raise NotAuthenticated("An API token is required: send 'Authorization: Bearer <token>'.")
     value = credentials.credentials
@@ -56,7 +70,14 @@ def api_principal(
         # writer session: on SQLite that one holds the write lock this would wait for.)
         with transaction(request.app.state.writer) as writer:
             access.touch_token(writer, principal.token_id)
+    if scope is not None:
+        require_scope(principal, scope)
     return _remember(request, principal)
+
+
+def require_scope(principal: Principal, scope: str) -> None:
+    if not principal.has_scope(scope):
+        raise PermissionDenied("This API token lacks the scope '%(scope)s'.", scope=scope)
 
 
 def optional_user(request: Request, session: DbSession, settings: SettingsDep) -> Principal | None:
@@ -117,13 +138,13 @@ def scoped(scope: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the API caller, who must hold `scope` on their token."""
 
     async def dependency(principal: Annotated[Principal, Depends(api_principal)]) -> Principal:
-        if not principal.has_scope(scope):
-            raise PermissionDenied("This API token lacks the scope '%(scope)s'.", scope=scope)
+        require_scope(principal, scope)
         return principal
 
     return dependency
 
 
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
 ApiCaller = Annotated[Principal, Depends(api_principal)]
 UiUser = Annotated[Principal, Depends(ui_user)]
 UiStaff = Annotated[Principal, Depends(ui_staff)]
