@@ -36,6 +36,7 @@ from fuwu.system import views as system_views
 from fuwu.tickets import api as tickets_api
 from fuwu.tickets import customer_views as tickets_customer_views
 from fuwu.tickets import fields as _ticket_fields  # noqa: F401 - registers tickets' fields
+from fuwu.tickets import saved_views_api as tickets_saved_views_api
 from fuwu.tickets import views as tickets_views
 from fuwu.tickets.schemas import TicketCreate
 from fuwu.web import errors
@@ -114,6 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     for router in (
         tickets_api.router,
+        tickets_saved_views_api.router,
         fields_api.router,
         fields_views.router,
         channels_webform_views.router,

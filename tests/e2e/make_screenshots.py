@@ -196,6 +196,34 @@ def custom_field_shots(page: Page, base: str, out: Path, repair_id: int) -> None
     page.screenshot(path=str(out / "ticket-custom-fields.png"), full_page=True)
 
 
+def inbox_filter_shots(page: Page, base: str, out: Path, *, mobile: bool = False) -> None:
+    """The inbox filtered on a custom field (故障类型 = 显示故障代码), sorted by a custom field,
+    with a saved view in the tabs and the save panel open."""
+    if not mobile:
+        page.goto(f"{base}/inbox?view=all")
+        page.wait_for_load_state("networkidle")
+        page.locator(".save-view summary").wait_for()
+        query = "match=all&c-0-field=fault_type&c-0-op=eq&c-0-value=error_code&sort=-model"
+        condition = '{"all": [{"field": "fault_type", "op": "eq", "value": "error_code"}]}'
+        page.evaluate(
+            """([condition]) => fetch('/inbox/views', {method: 'POST', body: new URLSearchParams({
+                name: 'Error-code repairs', condition, sort: '-model',
+                csrf_token: document.querySelector('meta[name=csrf-token]').content})})""",
+            [condition],
+        )
+        page.goto(f"{base}/inbox?view=all&{query}")
+    else:
+        page.goto(f"{base}/inbox?view=all")
+        page.wait_for_load_state("networkidle")
+        page.locator("nav.tabs a.user-view").first.click()
+        page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle")
+    page.locator(".save-view summary").click()
+    page.evaluate("window.scrollTo(0, 0)")  # a sticky top bar would land mid-page otherwise
+    name = "inbox-custom-filter" + ("-mobile" if mobile else "")
+    page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+
+
 def sign_in(page: Page, base: str, locale: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=username]", "agent1")
@@ -241,6 +269,8 @@ def main(out: Path) -> None:
                         page.screenshot(path=str(out / f"{name}-{tag}.png"), full_page=True)
                     if tag == "desktop-zh":
                         custom_field_shots(page, base, out, repair_id)
+                    if locale == "en":
+                        inbox_filter_shots(page, base, out, mobile=kind == "mobile")
                     context.close()
             browser.close()
         app.state.engine.dispose()

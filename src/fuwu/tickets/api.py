@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import and_
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +22,7 @@ from fuwu.auth.principal import Principal
 from fuwu.config import Settings
 from fuwu.errors import ValidationFailed
 from fuwu.kit.time import utcnow
-from fuwu.tickets import export, repository
+from fuwu.tickets import export, repository, saved_views
 from fuwu.tickets import filters as ticket_filters
 from fuwu.tickets import messages as messages_service
 from fuwu.tickets import service as tickets_service
@@ -131,6 +132,7 @@ def ticket_filter(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     filter_: Annotated[str | None, Query(alias="filter", description=FILTER_HELP)] = None,
+    view: Annotated[int | None, Query(description="A saved view's id: its filter and sort")] = None,
 ) -> repository.TicketFilter:
     """The filters a ticket list or export accepts, as query parameters."""
     where = None
@@ -138,6 +140,12 @@ def ticket_filter(
         where = ticket_filters.where(
             session, filter_, user_id=actor.user_id, timezone=settings.timezone
         )
+    view_sort = None
+    if view is not None:
+        view_where, view_sort = saved_views.applied(
+            session, actor=actor, view_id=view, timezone=settings.timezone
+        )
+        where = view_where if where is None else and_(view_where, where)
     return repository.TicketFilter(
         where=where,
         status=_split(status),
@@ -153,6 +161,7 @@ def ticket_filter(
         q=q,
         created_after=created_after,
         created_before=created_before,
+        sort=view_sort,
     )
 
 
@@ -165,14 +174,15 @@ def list_tickets(
     actor: Reader,
     filters: Filters,
     sort: Annotated[
-        str,
+        str | None,
         Query(
             description="created_at, updated_at, priority or a custom field key; - for descending"
         ),
-    ] = "-created_at",
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 25,
     cursor: str | None = None,
 ) -> TicketPage:
+    sort = sort or filters.sort or "-created_at"
     rows, next_cursor = repository.list_tickets(
         session, actor=actor, filters=filters, sort=sort, limit=limit, cursor=cursor
     )

@@ -141,3 +141,24 @@ class Attachment(Base):
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SavedView(Base):
+    """A named inbox filter (condition tree + sort): personal, for a team, or for everyone."""
+
+    __tablename__ = "saved_view"
+    __table_args__ = (
+        Index("ix_saved_view_owner", "owner_id"),
+        Index("ix_saved_view_scope", "scope", "team_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(10), default="personal")  # personal | team | all
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    condition: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    sort: Mapped[str] = mapped_column(String(60), default="-updated_at")
+    columns: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

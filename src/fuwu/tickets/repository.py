@@ -48,6 +48,7 @@ class TicketFilter:
     created_after: datetime | None = None
     created_before: datetime | None = None
     where: ColumnElement[bool] | None = None  # `filter`, in the condition language
+    sort: str | None = None  # a saved view's sort, used when the caller asks for none
 
 
 def _id_or_error(value: str, name: str) -> int:

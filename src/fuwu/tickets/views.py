@@ -23,7 +23,7 @@ from fuwu.errors import Conflict, ValidationFailed
 from fuwu.jobs import service as jobs
 from fuwu.tickets import api as tickets_api
 from fuwu.tickets import messages as messages_service
-from fuwu.tickets import repository, views_custom
+from fuwu.tickets import repository, saved_views, views_custom, views_filters
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets import views_support as support
 from fuwu.tickets.schemas import TicketCreate, TicketUpdate
@@ -36,6 +36,7 @@ from fuwu.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(views_custom.router)
+router.include_router(views_filters.router)
 
 PAGE_SIZE = 25
 # Live updates: how often the stream looks for news, when it proves it is alive, and how long
@@ -95,11 +96,12 @@ class InboxQuery:
     q: str
     tag: str
     sort: str
+    builder: str = ""  # the filter builder's rows, urlencoded
 
     def filters(self, actor: Principal) -> repository.TicketFilter:
         found = repository.TicketFilter()
         if actor.is_staff:
-            base = SAVED_VIEWS[self.view]
+            base = SAVED_VIEWS.get(self.view, {})  # a saved view of the user's: no base
             found.assignee = self.assignee or base.get("assignee")
             found.team = self.team or base.get("team")
         if self.status:
@@ -113,7 +115,9 @@ class InboxQuery:
 
     def params(self, **override: str) -> str:
         values = {**self.__dict__, **override}
-        return urlencode({k: v for k, v in values.items() if v})
+        builder = values.pop("builder")
+        plain = urlencode({k: v for k, v in values.items() if v})
+        return "&".join(p for p in (plain, builder) if p)
 
 
 def _clean(value: str | None, allowed: Mapping[str, Any] | tuple[str, ...] | None = None) -> str:
@@ -146,25 +150,29 @@ def inbox(
     """The agent inbox (saved views, filters, sort, next page) or the customer's own tickets."""
     query = InboxQuery(
         # Supervisors and admins start on everything open; agents on their own work.
-        view=_clean(view, SAVED_VIEWS) or ("all" if me.sees_all_tickets else "mine"),
+        view=_view_key(view) or ("all" if me.sees_all_tickets else "mine"),
         status=_clean(status, DEFAULT_STATUSES),
         priority=_clean(priority, PRIORITIES),
         team=_id_filter(team, ("mine", "none")),
         assignee=_id_filter(assignee, ("me", "none")),
         q=_clean(q),
         tag=_clean(tag),
-        sort=_clean(sort, SORT_OPTIONS) or "-updated_at",
+        sort=_clean(sort),
     )
+    extra = _custom_filter(request, session, me, query)
+    filters = query.filters(me)
+    filters.where = extra["custom_filter"].where
     tickets, next_cursor = repository.list_tickets(
         session,
         actor=me,
-        filters=query.filters(me),
+        filters=filters,
         sort=query.sort,
         limit=PAGE_SIZE,
         cursor=cursor or None,
     )
     context = {
         **support.ui(request),
+        **extra,
         "nav_active": "inbox",
         "query": query,
         "tickets": tickets,
@@ -176,6 +184,40 @@ def inbox(
     if me.is_staff and not is_htmx(request):
         context.update(support.lookups(session))
     return support.page(request, "tickets/inbox.html", "tickets/_list.html", context)
+
+
+def _view_key(value: str | None) -> str:
+    """A built-in view's name or a saved view's id."""
+    value = _clean(value)
+    return value if value in SAVED_VIEWS or (value.isdigit() and len(value) < 12) else ""
+
+
+def _custom_filter(
+    request: Request, session: Session, me: Principal, query: InboxQuery
+) -> dict[str, Any]:
+    """The builder's filter, the saved views and the sorts; fixes up the query's sort."""
+    locale = locale_of(request)
+    timezone = request.app.state.settings.timezone
+    found = views_filters.inbox_filter(request, session, me, view=query.view, timezone=timezone)
+    query.builder = found.builder.params()
+    choices = views_filters.field_choices(session, locale) if me.is_staff else []
+    custom_sorts = views_filters.sort_choices(choices, locale)
+    allowed = (*SORT_OPTIONS, *(value for value, _ in custom_sorts))
+    default = found.saved.sort if found.saved is not None else "-updated_at"
+    query.sort = query.sort if query.sort in allowed else ""
+    query.sort = query.sort or (default if default in allowed else "-updated_at")
+    return {
+        "custom_filter": found,
+        "custom_sorts": custom_sorts,
+        "filter_fields": choices,
+        "operators": views_filters.OPERATORS,
+        "ops_for": views_filters.ops_for,
+        "op_kinds": views_filters.OP_KINDS,
+        "share_teams": views_filters.share_teams(session, me),
+        "user_views": saved_views.list_views(session, actor=me) if me.is_staff else [],
+        "can_share": me.role in saved_views.SHARERS,
+        "can_change": lambda v: saved_views.can_change(me, v),
+    }
 
 
 def _latest_event(reader: sessionmaker[Session]) -> int:
