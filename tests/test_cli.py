@@ -113,8 +113,9 @@ def test_createadmin_with_a_taken_username_fails_clearly(factory, fuwu):
 
 
 @sqlite_only
-def test_insecure_production_settings_refuse_to_start(fuwu):
-    result = fuwu("migrate", FUWU_ENV="production")
+@pytest.mark.parametrize("env", ["production", "development"])
+def test_a_published_secret_refuses_to_start(fuwu, env):
+    result = fuwu("migrate", FUWU_ENV=env, FUWU_SECRET_KEY="dev-insecure-secret-change-me")
     assert result.returncode == 2
     assert "FUWU_SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from fuwu.config import DEV_SECRET, Settings
+from fuwu.app import create_app
+from fuwu.config import KNOWN_SECRETS, SECRET_FILE, Settings
 from fuwu.db import transaction
 
 sqlite_only = pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
@@ -19,20 +21,41 @@ def settings(**values) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-@pytest.mark.parametrize("secret", [DEV_SECRET, "short-but-set", None])
-def test_production_refuses_an_insecure_secret(secret):
-    values = {"env": "production"} | ({"secret_key": secret} if secret else {})
+@pytest.mark.parametrize("env", ["development", "test", "production"])
+@pytest.mark.parametrize("secret", [*sorted(KNOWN_SECRETS), "short-but-set"])
+def test_every_environment_refuses_a_published_or_short_secret(env, secret):
     with pytest.raises(ValidationError, match="FUWU_SECRET_KEY"):
-        settings(**values)
+        settings(env=env, secret_key=secret)
 
 
-def test_production_starts_with_a_real_secret():
-    assert settings(env="production", secret_key="x" * 40).env == "production"
+def test_a_real_secret_is_used_as_given(tmp_path):
+    given = settings(env="production", secret_key="x" * 40, data_dir=tmp_path)
+    assert given.with_secret().secret_key == "x" * 40
+    assert not (tmp_path / SECRET_FILE).exists()
 
 
-def test_development_and_test_accept_the_default_secret():
-    assert settings(env="development").secret_key == DEV_SECRET
-    assert settings(env="test").secret_key == DEV_SECRET
+def test_without_a_secret_one_is_generated_into_the_data_dir_once(tmp_path):
+    first = settings(env="production", data_dir=tmp_path).with_secret().secret_key
+    stored = tmp_path / SECRET_FILE
+    assert len(first) >= 32
+    assert first not in KNOWN_SECRETS
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert settings(data_dir=tmp_path).with_secret().secret_key == first  # kept across restarts
+    elsewhere = settings(data_dir=tmp_path / "other").with_secret().secret_key
+    assert elsewhere != first
+
+
+@pytest.mark.parametrize("content", ["", "dev-insecure-secret-change-me", "short"])
+def test_a_weak_secret_file_refuses_to_start(tmp_path, content):
+    (tmp_path / SECRET_FILE).write_text(content)
+    with pytest.raises(RuntimeError, match="secret_key"):
+        settings(data_dir=tmp_path).with_secret()
+
+
+def test_the_app_refuses_to_start_on_a_weak_secret_file(tmp_path, db_url):
+    (tmp_path / SECRET_FILE).write_text("changeme\n")
+    with pytest.raises(RuntimeError, match="random characters"):
+        create_app(settings(data_dir=tmp_path, database_url=db_url, embedded_worker=False))
 
 
 def test_database_defaults_to_a_sqlite_file_in_the_data_dir(tmp_path):

@@ -49,6 +49,7 @@ SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the app; nothing connects until the first request or the lifespan starts."""
+    settings = settings.with_secret()
     engine = make_engine(settings.db_url, pool_size=settings.db_pool_size)
     reader, writer = make_sessionmakers(engine)
     migrations.load_models()

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused outside development
+# Secrets that were ever shipped or documented as examples: refused in every environment, since
+# a public secret lets anyone forge what it signs (ADR 0010).
+KNOWN_SECRETS = frozenset(
+    {
+        "dev-insecure-secret-change-me",
+        "change-me",
+        "changeme",
+        "secret",
+        "fuwu",
+    }
+)
+SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -19,7 +34,7 @@ class Settings(BaseSettings):
     env: Literal["development", "production", "test"] = "development"
     data_dir: Path = Path("var")
     database_url: str = ""
-    secret_key: str = DEV_SECRET
+    secret_key: str = ""  # empty: generated into <data_dir>/secret_key on first start
     base_url: str = "http://127.0.0.1:8000"
     secure_cookies: bool | None = None
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
@@ -65,13 +80,22 @@ class Settings(BaseSettings):
             raise ValueError("ticket_number_pattern must contain {seq} or {seq:0N}")
         return value
 
-    @model_validator(mode="after")
-    def _refuse_insecure_production(self) -> Settings:
-        if self.env == "production" and (
-            self.secret_key == DEV_SECRET or len(self.secret_key) < 32
-        ):
-            raise ValueError("FUWU_SECRET_KEY must be set to 32+ random characters in production")
-        return self
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_weak_secret(cls, value: str) -> str:
+        if value and (value in KNOWN_SECRETS or len(value) < MIN_SECRET_LENGTH):
+            raise ValueError(
+                f"FUWU_SECRET_KEY must be {MIN_SECRET_LENGTH}+ random characters and not a "
+                "published example; leave it unset to have one generated into the data directory"
+            )
+        return value
+
+    def with_secret(self) -> Settings:
+        """These settings with a secret key: the configured one, else the data directory's
+        (generated with 0600 permissions on first start)."""
+        if self.secret_key:
+            return self
+        return self.model_copy(update={"secret_key": _data_dir_secret(self.data_dir / SECRET_FILE)})
 
     @property
     def db_url(self) -> str:
@@ -93,3 +117,26 @@ class Settings(BaseSettings):
         if self.secure_cookies is not None:
             return self.secure_cookies
         return self.base_url.startswith("https://")
+
+
+def _data_dir_secret(path: Path) -> str:
+    """The secret stored at `path`, created once; safe when several processes start at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it this very moment
+            value = path.read_text(encoding="ascii").strip()
+            if value:
+                break
+            time.sleep(0.02)
+        if value in KNOWN_SECRETS or len(value) < MIN_SECRET_LENGTH:
+            raise RuntimeError(
+                f"{path} must hold {MIN_SECRET_LENGTH}+ random characters; delete it to have a "
+                "new one generated (open status links and forms being filled in stop working)"
+            ) from None
+        return value
+    value = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(value + "\n")
+    return value

@@ -12,7 +12,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,8 +34,8 @@ from fuwu.kit.storage import LocalStore
 from fuwu.kit.time import utcnow
 from fuwu.tickets import messages as messages_service
 from fuwu.tickets import service as tickets_service
+from fuwu.tickets import status_links
 from fuwu.tickets.models import Message, Ticket
-from fuwu.tickets.repository import TicketRow
 from fuwu.tickets.schemas import TicketCreate, TicketUpdate
 from fuwu.web.errors import from_pydantic
 
@@ -182,25 +181,6 @@ def _same(expected: str, sent: str) -> bool:
     return hmac.compare_digest(expected.encode(), sent.encode("utf-8", "replace"))
 
 
-def status_token(secret: str, ticket_id: int) -> str:
-    """The token of a ticket's status link; it never expires (rotating the secret ends all)."""
-    return f"{ticket_id}.{_mac(secret, 'webform-status', str(ticket_id))}"
-
-
-def ticket_of(secret: str, token: str) -> int | None:
-    """The ticket id a status token was issued for, or None when it is not one of ours."""
-    number, _, mac = token.partition(".")
-    if not number.isascii() or not number.isdigit() or len(number) > 18:
-        return None
-    expected = _mac(secret, "webform-status", number)
-    return int(number) if _same(expected, mac) else None
-
-
-def decoy_token() -> str:
-    """A token shaped like a status token that opens nothing (the honeypot's answer)."""
-    return f"{secrets.randbelow(10**6) + 1}.{_mac(secrets.token_hex(16), 'decoy', '')}"
-
-
 def form_token(secret: str, key: str, now: datetime | None = None) -> str:
     """A signed 'this form was served by us at …', posted back with the form.
 
@@ -324,9 +304,11 @@ def submit(
     policy: Policy,
     store: LocalStore,
     locale: str,
-) -> TicketRow | None:
-    """Open a ticket from the public form (see `public_form`); None when the honeypot caught a
-    bot, which is counted against its address like a real submission.
+) -> str:
+    """Open a ticket from the public form (see `public_form`) and return its status link token.
+
+    When the honeypot caught a bot, nothing is created and the token is a decoy that opens
+    nothing; the bot is counted against its address like a real submission.
 
     Raises RateLimited past the address's limit and ValidationFailed naming each field (and
     each file) that is wrong; the caller rolls back, so nothing at all is kept then.
@@ -335,7 +317,7 @@ def submit(
     if data.honeypot.strip():
         log.warning("web form %s: trap field filled from %s; nothing created", form.type_key, ip)
         _count_submission(session, ip=ip, window=policy.rate_window)
-        return None
+        return status_links.decoy()
     payload, errors = _ticket_data(form, ticket_type, data, locale)
     errors += _upload_errors(data.uploads, policy)
     ticket = tickets_service.create_ticket(
@@ -350,7 +332,7 @@ def submit(
     _attach_all(session, store=store, ticket_id=ticket.id, uploads=data.uploads, policy=policy)
     _count_submission(session, ip=ip, window=policy.rate_window)
     log.info("web form %s: ticket %s opened from %s", form.type_key, ticket.number, ip)
-    return ticket
+    return status_links.issue(session, ticket_id=ticket.id, customer_id=ticket.customer_id)
 
 
 def _attach_all(
@@ -407,9 +389,9 @@ def _attach(
 # ---------------------------------------------------------------- status link
 
 
-def status_view(session: Session, *, secret: str, token: str) -> StatusView:
-    """The ticket behind a status token with its public replies; NotFound when tampered."""
-    ticket_id = ticket_of(secret, token)
+def status_view(session: Session, *, token: str) -> StatusView:
+    """The ticket behind a status link with its public replies; NotFound for any other token."""
+    ticket_id = status_links.ticket_id_for(session, token)
     if ticket_id is None:
         raise NotFound("This link is not valid. Check that it was copied completely.")
     system = Principal.system()
@@ -421,10 +403,10 @@ def status_view(session: Session, *, secret: str, token: str) -> StatusView:
     return StatusView(ticket=ticket, replies=[m for m in messages if m.kind == "reply"])
 
 
-def confirmed(session: Session, *, secret: str, token: str) -> Ticket | None:
+def confirmed(session: Session, *, token: str) -> Ticket | None:
     """The ticket a confirmation page is about; None for a token that is not one (the
     honeypot's decoy), which then shows a thanks without a number."""
-    ticket_id = ticket_of(secret, token)
+    ticket_id = status_links.ticket_id_for(session, token)
     if ticket_id is None:
         return None
     try:

@@ -379,7 +379,7 @@ def submit(
         )
         return _form_response(request, settings, page, notice=notice, status_code=422)
     try:
-        ticket = webform.submit(
+        token = webform.submit(
             session, ticket_type=found, form=form,
             data=_submission(form, posted), ip=client_ip(request),
             policy=_policy(settings), store=request.app.state.store, locale=locale,
@@ -393,9 +393,6 @@ def submit(
         return _form_response(
             request, settings, page, errors=exc.errors, notice=notice, status_code=422
         )
-    token = (
-        webform.status_token(settings.secret_key, ticket.id) if ticket else webform.decoy_token()
-    )
     url = f"/forms/{type_key}/done/{token}{_query(locale, embed)}"
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})
@@ -432,7 +429,7 @@ def done_page(
     """The confirmation: the ticket number and the status link to keep."""
     locale = _locale(request, settings, lang)
     found = webform.public_type(session, type_key)
-    ticket = webform.confirmed(session, secret=settings.secret_key, token=token)
+    ticket = webform.confirmed(session, token=token)
     context = {
         "title": webform.type_name(found, locale),
         "key": type_key,
@@ -453,7 +450,7 @@ def status_page(
 ) -> Response:
     """A ticket's number, subject, status and public replies, for whoever holds the link."""
     locale = _locale(request, settings, lang)
-    view = webform.status_view(session, secret=settings.secret_key, token=token)
+    view = webform.status_view(session, token=token)
     context = {
         "ticket": view.ticket,
         "replies": view.replies,

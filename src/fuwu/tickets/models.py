@@ -162,3 +162,21 @@ class SavedView(Base):
     columns: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StatusLink(Base):
+    """A secret link that shows one ticket's status to whoever holds it (web form, email).
+
+    Only the SHA-256 of the link's random token is stored. The link is valid while the ticket
+    still belongs to the customer it was issued for (ADR 0010).
+    """
+
+    __tablename__ = "status_link"
+    __table_args__ = (Index("ix_status_link_ticket", "ticket_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
