@@ -14,7 +14,7 @@ from fuwu.customers import service as customers_service
 from fuwu.customers.schemas import ContactCreate
 from fuwu.db import transaction
 
-from .conftest import Login, csrf_of
+from .conftest import PASSWORD, Login, csrf_of
 
 
 def field_errors(html: str) -> dict[str, str]:
@@ -346,3 +346,33 @@ def test_admin_cannot_lock_themselves_out(
     assert page.status_code == 422
     with transaction(app.state.reader) as session:
         assert auth_service.get_user(session, root).is_active
+
+
+def test_changing_the_password_ends_the_other_sessions_and_tokens_but_not_this_one(
+    login: Login, make_user: Callable[..., int], app: FastAPI
+) -> None:
+    make_user("li", role="agent")
+    here, elsewhere = login("li"), login("li")
+    page = here.post(
+        "/profile/tokens", data={"csrf_token": csrf_of(here), "name": "CLI", "scopes": ["*"]}
+    )
+    found = re.search(r'id="new-token"[^>]*value="(fuwu_[^"]+)"', page.text)
+    assert found is not None
+    bearer = {"Authorization": f"Bearer {found.group(1)}"}
+    assert here.get("/api/v1/me", headers=bearer).status_code == 200
+
+    changed = here.post(
+        "/profile/password",
+        data={
+            "csrf_token": csrf_of(here),
+            "current_password": PASSWORD,
+            "password": "new-secret-42",
+            "password_confirm": "new-secret-42",
+        },
+        follow_redirects=False,
+    )
+
+    assert changed.status_code == 303
+    assert here.get("/profile", follow_redirects=False).status_code == 200
+    assert elsewhere.get("/profile", follow_redirects=False).status_code in (302, 303)
+    assert here.get("/api/v1/me", headers=bearer).status_code == 401

@@ -100,7 +100,11 @@ def session_principal(session: Session, cookie_value: str, default_locale: str) 
     if user_session.expires_at < utcnow() or not user.is_active:
         return None
     return principal_for(
-        session, user, csrf_token=user_session.csrf_token, default_locale=default_locale
+        session,
+        user,
+        csrf_token=user_session.csrf_token,
+        session_id=user_session.id,
+        default_locale=default_locale,
     )
 
 
@@ -114,6 +118,12 @@ def create_token(
     if bad or not scopes:
         raise ValidationFailed.single(
             "scopes", "invalid_choice", choices=", ".join(("*", *ALL_SCOPES))
+        )
+    wider = [s for s in scopes if not _within(actor, s)]
+    if wider:
+        raise PermissionDenied(
+            "A token cannot create a token with scopes it does not have itself: %(scopes)s.",
+            scopes=", ".join(wider),
         )
     user = session.get(User, user_id)
     if user is None:
@@ -135,6 +145,13 @@ def create_token(
         after={"user_id": user_id, "name": name, "scopes": list(scopes), "prefix": prefix},
     )
     return f"fuwu_{prefix}_{secret}", token
+
+
+def _within(actor: Principal, scope: str) -> bool:
+    """Whether the actor's own credential covers `scope` ("*" only when it holds "*")."""
+    if actor.scopes is None or "*" in actor.scopes:
+        return True
+    return scope != "*" and scope in actor.scopes
 
 
 def list_tokens(session: Session, *, actor: Principal, user_id: int) -> Sequence[ApiToken]:
@@ -233,7 +250,8 @@ def token_principal(session: Session, plain: str, default_locale: str) -> Princi
         contact_id=contact_id,
         locale=locale or default_locale,
         scopes=frozenset(scopes),
-        token_id=token_id if stale else None,
+        token_id=token_id,
+        token_touch_due=stale,
     )
 
 

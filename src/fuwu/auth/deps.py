@@ -63,9 +63,11 @@ def authenticate(
     principal = access.token_principal(session, value.strip(), default)
     if principal is None:
         raise NotAuthenticated("The API token is unknown, revoked or expired.")
-    if principal.token_id is not None and request.method not in SAFE_METHODS:
+    if principal.token_id is None or not principal.token_touch_due:
+        pass
+    elif request.method not in SAFE_METHODS:
         access.touch_token(session, principal.token_id)  # already a write transaction
-    elif principal.token_id is not None:
+    else:
         # Its own short write transaction, so read-only requests stay read-only. (Never from a
         # writer session: on SQLite that one holds the write lock this would wait for.)
         with transaction(request.app.state.writer) as writer:

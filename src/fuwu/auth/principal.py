@@ -30,7 +30,14 @@ class Principal:
     locale: str = "zh_CN"
     scopes: frozenset[str] | None = None  # None: a browser session, everything the role allows
     csrf_token: str | None = None
-    token_id: int | None = None  # set when the API token's last_used_at is due for an update
+    token_id: int | None = None  # the API token this request came with
+    token_touch_due: bool = False  # the token's last_used_at is due for an update
+    session_id: int | None = None  # the browser session this request came with
+
+    @property
+    def by_token(self) -> bool:
+        """True when acting through an API token (scoped), not a browser session."""
+        return self.scopes is not None
 
     @classmethod
     def system(cls) -> Principal:

@@ -35,6 +35,11 @@ class UserUpdate(Strict):
     email: EmailStr | None = None
     role: Role | None = None
     password: str | None = Field(default=None, max_length=200)
+    current_password: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Required with `password` when users change their own password.",
+    )
     locale: Locale | None = None
     phone: str | None = Field(default=None, max_length=32)
     district: str | None = Field(default=None, max_length=64)

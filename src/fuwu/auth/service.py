@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from fuwu.audit import service as audit
 from fuwu.auth import passwords
-from fuwu.auth.models import Team, TeamMember, User
+from fuwu.auth.models import ApiToken, Team, TeamMember, User, UserSession
 from fuwu.auth.principal import Principal
 from fuwu.auth.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from fuwu.errors import NotFound, PermissionDenied, ValidationFailed
+from fuwu.kit.time import utcnow
 
 USER_AUDIT_FIELDS = (
     "username",
@@ -27,6 +28,9 @@ USER_AUDIT_FIELDS = (
     "is_active",
     "contact_id",
 )
+# What a user's own API token may never change about that user (ADR 0011): a stolen token must
+# not be able to take over the account or raise its own privileges.
+TOKEN_CANNOT_CHANGE_ITS_USER = frozenset({"password", "role", "ticket_scope", "is_active", "email"})
 
 
 def _require_admin(actor: Principal) -> None:
@@ -166,9 +170,22 @@ def update_user(
     """Change a user (admin, or the user for their own name, locale, phone and password)."""
     user = get_user(session, user_id)
     changes = data.model_dump(exclude_unset=True)
+    current_password = changes.pop("current_password", None)
     self_service = {"display_name", "locale", "phone", "password"}
-    if not actor.is_admin and not (actor.user_id == user.id and set(changes) <= self_service):
+    own = actor.user_id == user.id
+    if not actor.is_admin and not (own and set(changes) <= self_service):
         raise PermissionDenied()
+    if own and actor.by_token and set(changes) & TOKEN_CANNOT_CHANGE_ITS_USER:
+        raise PermissionDenied(
+            "An API token cannot change its own user's password, role, scope or status; "
+            "sign in to do it."
+        )
+    if (
+        own
+        and "password" in changes
+        and not passwords.verify_password(user.password_hash, current_password or "")
+    ):
+        raise ValidationFailed.single("current_password", "invalid")
     if actor.user_id == user.id and (
         changes.get("is_active") is False or changes.get("role") not in (None, user.role)
     ):
@@ -188,10 +205,29 @@ def update_user(
     after = _snapshot(user, [t.id for t in user.teams])
     if password is not None:  # never the hash: only that it changed
         before["password"], after["password"] = "***", "*** (changed)"
+        _end_other_credentials(session, actor=actor, user_id=user.id)
     audit.record_update(
         session, actor=actor, entity="user", entity_id=user.id, before=before, after=after, ip=ip
     )
     return user
+
+
+def _end_other_credentials(session: Session, *, actor: Principal, user_id: int) -> None:
+    """After a password change: sign the user out everywhere and revoke their API tokens,
+    except the session or token this very change came with."""
+    own = actor.user_id == user_id
+    sessions = delete(UserSession).where(UserSession.user_id == user_id)
+    if own and actor.session_id is not None:
+        sessions = sessions.where(UserSession.id != actor.session_id)
+    session.execute(sessions)
+    tokens = (
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if own and actor.token_id is not None:
+        tokens = tokens.where(ApiToken.id != actor.token_id)
+    session.execute(tokens)
 
 
 def get_team(session: Session, team_id: int) -> Team:
@@ -295,6 +331,5 @@ def change_own_password(
     if len(new_password) > 200:
         raise ValidationFailed.single("password", "too_long", max=200)
     passwords.check_policy(new_password)
-    return update_user(
-        session, actor=actor, user_id=user.id, data=UserUpdate(password=new_password), ip=ip
-    )
+    data = UserUpdate(password=new_password, current_password=current_password)
+    return update_user(session, actor=actor, user_id=user.id, data=data, ip=ip)
