@@ -19,6 +19,7 @@ from fuwu import migrate as migrations
 from fuwu import tasks
 from fuwu.auth import admin_views as auth_admin_views
 from fuwu.auth import api as auth_api
+from fuwu.auth import deps as auth_deps
 from fuwu.auth import profile_views as auth_profile_views
 from fuwu.auth import views as auth_views
 from fuwu.channels import webform_views as channels_webform_views
@@ -40,11 +41,15 @@ from fuwu.tickets import saved_views_api as tickets_saved_views_api
 from fuwu.tickets import views as tickets_views
 from fuwu.tickets.schemas import TicketCreate
 from fuwu.web import errors
+from fuwu.web.guard import RequestGuardMiddleware
 from fuwu.web.security import SecurityHeadersMiddleware
 from fuwu.web.templating import WEB_DIR, make_templates
 
 log = logging.getLogger("fuwu")
 SWAGGER = "/static/vendor/swagger-ui-5.35.0"
+# Routes that take bodies from anonymous callers (sign-in, the public web form): only their size
+# is bounded before reading; everything else must show credentials before a large body is read.
+PUBLIC_BODY_PREFIXES = ("/login", "/forms/")
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -89,7 +94,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.writer = writer
     app.state.store = LocalStore(settings.attachments_dir)
     app.state.templates = make_templates(settings.timezone)
-    app.add_middleware(SecurityHeadersMiddleware, secure=settings.cookies_secure())
+    app.add_middleware(
+        RequestGuardMiddleware,
+        json_limit=settings.max_json_bytes,
+        upload_limit=settings.upload_request_limit,
+        credentials_ok=auth_deps.credentials_ok,
+        public_prefixes=PUBLIC_BODY_PREFIXES,
+        respond=errors.guard_response,
+    )
+    app.add_middleware(SecurityHeadersMiddleware, secure=settings.cookies_secure())  # outermost
     errors.install(app)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
 

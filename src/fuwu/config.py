@@ -55,6 +55,8 @@ class Settings(BaseSettings):
             ".vbs",
         ]
     )
+    max_json_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int | None = Field(default=None, ge=1024)
     embedded_worker: bool = True
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     job_lease_seconds: int = Field(default=300, ge=5)
@@ -103,6 +105,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'fuwu.sqlite3').resolve()}"
+
+    @property
+    def upload_request_limit(self) -> int:
+        """The largest multipart request: as set, else five files at the attachment limit
+        plus 2 MiB for the other fields (the web form takes up to five files and answers a
+        body over 1 MiB of slack itself, with its own page, before this backstop)."""
+        if self.max_upload_bytes is not None:
+            return self.max_upload_bytes
+        return 5 * self.attachment_max_bytes + 2 * 1024 * 1024
 
     @property
     def attachments_dir(self) -> Path:

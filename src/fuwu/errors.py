@@ -32,6 +32,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "incomplete": "%(field)s needs a choice at every level",
     "option_removed": "%(field)s: options already in use cannot be removed (%(detail)s); "
     "deactivate them instead",
+    "nul_character": "%(field)s must not contain NUL characters",
     "self_lockout": "%(field)s: you cannot remove your own admin rights or deactivate yourself",
 }
 

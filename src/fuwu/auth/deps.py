@@ -9,6 +9,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from fuwu.auth import access
 from fuwu.auth.principal import Principal
@@ -153,3 +155,26 @@ UiStaff = Annotated[Principal, Depends(ui_staff)]
 UiAdmin = Annotated[Principal, Depends(ui_admin)]
 OptionalUser = Annotated[Principal | None, Depends(optional_user)]
 Csrf = Depends(verify_csrf)
+
+
+async def credentials_ok(scope: Scope) -> bool:
+    """Whether a request carries a valid API token or browser session, checked before its
+    body is read (the request guard asks this for large or chunked bodies)."""
+    request = Request(scope)
+    authorization = request.headers.get("authorization", "")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer" and value.strip().startswith("fuwu_"):
+        check: Callable[[Session], Principal | None] = lambda s: access.token_principal(  # noqa: E731
+            s, value.strip(), "en"
+        )
+    elif cookie:
+        check = lambda s: access.session_principal(s, cookie, "en")  # noqa: E731
+    else:
+        return False
+
+    def look_up() -> bool:
+        with transaction(request.app.state.reader) as session:
+            return check(session) is not None
+
+    return await run_in_threadpool(look_up)

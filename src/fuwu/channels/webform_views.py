@@ -22,6 +22,7 @@ from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
 from fuwu.kit.i18n import LOCALES, gettext, negotiate
 from fuwu.tickets.statuses import DEFAULT_STATUSES
+from fuwu.web import forms as web_forms
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
 from fuwu.web.errors import field_message
 from fuwu.web.security import CSP
@@ -103,7 +104,9 @@ async def _posted(request: Request) -> FormData | None:
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > most:
         return None
-    return await request.form(max_files=webform.MAX_FILES * 4, max_fields=1000)
+    return web_forms.without_nul(
+        await request.form(max_files=webform.MAX_FILES * 4, max_fields=1000)
+    )
 
 
 Posted = Annotated[FormData | None, Depends(_posted)]

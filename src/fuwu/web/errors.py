@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from fuwu.errors import (
     FIELD_LABELS,
@@ -18,6 +19,7 @@ from fuwu.errors import (
     ValidationFailed,
 )
 from fuwu.kit.i18n import gettext, negotiate
+from fuwu.web.guard import BodyTooLarge
 from fuwu.web.templating import is_htmx, render
 
 log = logging.getLogger("fuwu.errors")
@@ -38,7 +40,13 @@ PYDANTIC_CODES = {
     "greater_than": "out_of_range",
     "less_than": "out_of_range",
 }
-STATUS_MESSAGES = {404: "Not found.", 405: "Method not allowed.", 400: "Bad request."}
+STATUS_MESSAGES = {
+    404: "Not found.",
+    405: "Method not allowed.",
+    400: "Bad request.",
+    413: "The request is too large (at most %(limit)s bytes).",
+}
+INTERNAL_ERROR = "Something went wrong on our side. Nothing was saved; please try again."
 
 
 def locale_of(request: Request) -> str:
@@ -99,6 +107,9 @@ def _json_error(
     fields: list[dict[str, Any]] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["error"]["request_id"] = request_id.decode()
     if fields is not None:
         body["error"]["fields"] = fields
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -174,14 +185,35 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         locale = locale_of(request)
+        if isinstance(exc, BodyTooLarge):
+            text = gettext(locale, STATUS_MESSAGES[413], limit=exc.limit)
+            return _respond(request, 413, "too_large", text)
         text = STATUS_MESSAGES.get(exc.status_code, "Request failed.")
-        return _respond(request, exc.status_code, "http_error", gettext(locale, text))
+        return _respond(request, exc.status_code, "http_error", gettext(locale, text, limit=""))
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        locale = locale_of(request)
-        text = gettext(
-            locale, "Something went wrong on our side. Nothing was saved; please try again."
-        )
-        return _respond(request, 500, "internal_error", text)
+
+async def guard_response(
+    scope: Scope, receive: Receive, send: Send, status: int, info: dict[str, Any]
+) -> None:
+    """The answers of the request guard (web.guard), as JSON under /api or as a page."""
+    request = Request(scope, receive)
+    locale = locale_of(request)
+    if status == 422:
+        errors = [{"field": f, "code": "nul_character", "params": {}} for f in info["nul_fields"]]
+        message = gettext(locale, "Some fields are not valid.")
+        fields = _translated_fields(locale, errors)
+        response = _respond(request, 422, "validation_failed", message, fields)
+    elif status == 413:
+        text = gettext(locale, STATUS_MESSAGES[413], limit=info["limit"])
+        response = _respond(request, 413, "too_large", text)
+    elif status == 401:
+        response = _respond(request, 401, "not_authenticated", gettext(locale, "Please sign in."))
+    elif status == 500:
+        text = gettext(locale, INTERNAL_ERROR)
+        request_id = getattr(request.state, "request_id", b"").decode()
+        if request_id and not request.url.path.startswith("/api/"):
+            text = f"{text} ({gettext(locale, 'Request')} {request_id})"
+        response = _respond(request, 500, "internal_error", text)
+    else:
+        response = _respond(request, status, "http_error", gettext(locale, "Bad request."))
+    await response(scope, receive, send)

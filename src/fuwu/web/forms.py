@@ -35,7 +35,23 @@ FieldErrors = dict[str, list[str]]
 
 async def posted_form(request: Request) -> FormData:
     """The parsed form body (cached by Starlette, so the CSRF check and the route share it)."""
-    return await request.form()
+    return without_nul(await request.form())
+
+
+def without_nul(form: FormData) -> FormData:
+    """The form, or ValidationFailed naming each field (or file name) holding a NUL character.
+
+    The request guard (web.guard) checks url-encoded and JSON bodies; multipart bodies are only
+    parsed here, so every parser of a posted form passes through this.
+    """
+    bad = []
+    for name, value in form.multi_items():
+        text = value if isinstance(value, str) else (value.filename or "")
+        if "\x00" in name or "\x00" in text:
+            bad.append(name.replace("\x00", "\\0"))
+    if bad:
+        raise ValidationFailed([{"field": n, "code": "nul_character", "params": {}} for n in bad])
+    return form
 
 
 Posted = Annotated[FormData, Depends(posted_form)]
