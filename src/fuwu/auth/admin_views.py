@@ -20,6 +20,7 @@ from fuwu.auth.models import ROLES, User
 from fuwu.auth.principal import ALL_SCOPES, Principal
 from fuwu.auth.schemas import TeamCreate, TeamUpdate, TokenCreate, UserCreate, UserUpdate
 from fuwu.errors import PermissionDenied, ValidationFailed
+from fuwu.kit.ids import Id, parse_id
 from fuwu.web import forms
 from fuwu.web.deps import DbSession, client_ip
 from fuwu.web.forms import FieldErrors, Posted
@@ -51,7 +52,7 @@ UiAuditor = Annotated[Principal, Depends(audit_reader)]
 
 def as_int(value: str | None) -> int | None:
     """A query value as an id; empty or malformed means "no filter"."""
-    return int(value) if value and value.strip().isdigit() else None
+    return parse_id(value)
 
 
 def _page(rows: Sequence[Any]) -> tuple[list[Any], int | None]:
@@ -177,14 +178,14 @@ def create_user(request: Request, session: DbSession, me: UiAdmin, form: Posted)
 
 
 @router.get("/admin/users/{user_id}")
-def edit_user_page(request: Request, session: DbSession, me: UiAdmin, user_id: int) -> Response:
+def edit_user_page(request: Request, session: DbSession, me: UiAdmin, user_id: Id) -> Response:
     user = auth_service.get_user(session, user_id)
     return _user_page(request, session, user=user, values=_user_values(user))
 
 
 @router.post("/admin/users/{user_id}", dependencies=[Csrf])
 def update_user(
-    request: Request, session: DbSession, me: UiAdmin, form: Posted, user_id: int
+    request: Request, session: DbSession, me: UiAdmin, form: Posted, user_id: Id
 ) -> Response:
     raw = _user_form(form, create=False)
     try:
@@ -239,13 +240,13 @@ def _tokens_page(
 
 
 @router.get("/admin/users/{user_id}/tokens")
-def tokens_page(request: Request, session: DbSession, me: UiAdmin, user_id: int) -> Response:
+def tokens_page(request: Request, session: DbSession, me: UiAdmin, user_id: Id) -> Response:
     return _tokens_page(request, session, me, auth_service.get_user(session, user_id))
 
 
 @router.post("/admin/users/{user_id}/tokens", dependencies=[Csrf])
 def create_token(
-    request: Request, session: DbSession, me: UiAdmin, form: Posted, user_id: int
+    request: Request, session: DbSession, me: UiAdmin, form: Posted, user_id: Id
 ) -> Response:
     raw = token_form(form)
     try:
@@ -263,7 +264,7 @@ def create_token(
 
 
 @router.post("/admin/users/{user_id}/tokens/{token_id}/revoke", dependencies=[Csrf])
-def revoke_token(session: DbSession, me: UiAdmin, user_id: int, token_id: int) -> Response:
+def revoke_token(session: DbSession, me: UiAdmin, user_id: Id, token_id: Id) -> Response:
     access.revoke_token(session, actor=me, token_id=token_id)
     return RedirectResponse(f"/admin/users/{user_id}/tokens", status_code=303)
 
@@ -330,7 +331,7 @@ def create_team(request: Request, session: DbSession, me: UiAdmin, form: Posted)
 
 
 @router.get("/admin/teams/{team_id}")
-def edit_team_page(request: Request, session: DbSession, me: UiAdmin, team_id: int) -> Response:
+def edit_team_page(request: Request, session: DbSession, me: UiAdmin, team_id: Id) -> Response:
     team = auth_service.get_team(session, team_id)
     values = {
         "name": team.name,
@@ -343,7 +344,7 @@ def edit_team_page(request: Request, session: DbSession, me: UiAdmin, team_id: i
 
 @router.post("/admin/teams/{team_id}", dependencies=[Csrf])
 def update_team(
-    request: Request, session: DbSession, me: UiAdmin, form: Posted, team_id: int
+    request: Request, session: DbSession, me: UiAdmin, form: Posted, team_id: Id
 ) -> Response:
     raw = _team_form(form, create=False)
     try:

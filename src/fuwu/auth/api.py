@@ -25,6 +25,7 @@ from fuwu.auth.schemas import (
     UserUpdate,
 )
 from fuwu.errors import PermissionDenied
+from fuwu.kit.ids import Cursor, Id
 from fuwu.web.deps import DbSession, client_ip
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
@@ -50,9 +51,9 @@ def list_users(
     session: DbSession,
     actor: UsersRead,
     role: str | None = None,
-    team: int | None = None,
+    team: Id | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    after_id: int | None = None,
+    after_id: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> object:
     _staff(actor)
@@ -76,7 +77,7 @@ def create_user(
 
 
 @router.get("/users/{user_id}", response_model=UserRead)
-def get_user(user_id: int, session: DbSession, actor: UsersRead) -> object:
+def get_user(user_id: Id, session: DbSession, actor: UsersRead) -> object:
     if actor.user_id != user_id:
         _staff(actor)
     return auth_service.get_user(session, user_id)
@@ -84,7 +85,7 @@ def get_user(user_id: int, session: DbSession, actor: UsersRead) -> object:
 
 @router.patch("/users/{user_id}", response_model=UserRead)
 def update_user(
-    user_id: int, data: UserUpdate, request: Request, session: DbSession, actor: UsersWrite
+    user_id: Id, data: UserUpdate, request: Request, session: DbSession, actor: UsersWrite
 ) -> object:
     auth_service.update_user(
         session, actor=actor, user_id=user_id, data=data, ip=client_ip(request)
@@ -93,12 +94,12 @@ def update_user(
 
 
 @router.get("/users/{user_id}/tokens", response_model=list[TokenRead])
-def list_tokens(user_id: int, session: DbSession, actor: UsersRead) -> object:
+def list_tokens(user_id: Id, session: DbSession, actor: UsersRead) -> object:
     return access.list_tokens(session, actor=actor, user_id=user_id)
 
 
 @router.post("/users/{user_id}/tokens", status_code=201, response_model=TokenCreated)
-def create_token(user_id: int, data: TokenCreate, session: DbSession, actor: UsersWrite) -> object:
+def create_token(user_id: Id, data: TokenCreate, session: DbSession, actor: UsersWrite) -> object:
     plain, token = access.create_token(
         session, actor=actor, user_id=user_id, name=data.name, scopes=data.scopes
     )
@@ -115,7 +116,7 @@ def create_token(user_id: int, data: TokenCreate, session: DbSession, actor: Use
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenRead)
-def revoke_token(token_id: int, session: DbSession, actor: UsersWrite) -> object:
+def revoke_token(token_id: Id, session: DbSession, actor: UsersWrite) -> object:
     return access.revoke_token(session, actor=actor, token_id=token_id)
 
 
@@ -134,14 +135,14 @@ def create_team(
 
 
 @router.get("/teams/{team_id}", response_model=TeamRead)
-def get_team(team_id: int, session: DbSession, actor: UsersRead) -> object:
+def get_team(team_id: Id, session: DbSession, actor: UsersRead) -> object:
     _staff(actor)
     return auth_service.get_team(session, team_id)
 
 
 @router.patch("/teams/{team_id}", response_model=TeamRead)
 def update_team(
-    team_id: int, data: TeamUpdate, request: Request, session: DbSession, actor: UsersWrite
+    team_id: Id, data: TeamUpdate, request: Request, session: DbSession, actor: UsersWrite
 ) -> object:
     return auth_service.update_team(
         session, actor=actor, team_id=team_id, data=data, ip=client_ip(request)
@@ -168,8 +169,8 @@ def audit_log(
     actor: AuditRead,
     entity: str | None = None,
     entity_id: str | None = None,
-    actor_id: int | None = None,
-    before_id: int | None = None,
+    actor_id: Id | None = None,
+    before_id: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> object:
     if actor.role not in ("admin", "supervisor"):

@@ -16,6 +16,7 @@ from fuwu.auth.principal import ALL_SCOPES, Principal
 from fuwu.auth.schemas import TokenCreate, UserUpdate
 from fuwu.errors import ValidationFailed
 from fuwu.kit.i18n import gettext
+from fuwu.kit.ids import Id
 from fuwu.web import forms
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
 from fuwu.web.errors import locale_of
@@ -149,6 +150,6 @@ def create_token(request: Request, session: DbSession, me: UiUser, form: Posted)
 
 
 @router.post("/profile/tokens/{token_id}/revoke", dependencies=[Csrf])
-def revoke_token(session: DbSession, me: UiUser, token_id: int) -> Response:
+def revoke_token(session: DbSession, me: UiUser, token_id: Id) -> Response:
     access.revoke_token(session, actor=me, token_id=token_id)
     return RedirectResponse("/profile#tokens", status_code=303)

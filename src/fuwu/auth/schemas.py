@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from fuwu.kit.ids import Id
+
 Role = Literal["admin", "supervisor", "agent", "engineer", "customer"]
 Locale = Literal["zh_CN", "en"]
 Scope = Literal["team", "all"]
@@ -26,8 +28,8 @@ class UserCreate(Strict):
     phone: str | None = Field(default=None, max_length=32)
     district: str | None = Field(default=None, max_length=64)
     ticket_scope: Scope | None = None
-    team_ids: list[int] = Field(default_factory=list)
-    contact_id: int | None = None
+    team_ids: list[Id] = Field(default_factory=list)
+    contact_id: Id | None = None
 
 
 class UserUpdate(Strict):
@@ -44,7 +46,7 @@ class UserUpdate(Strict):
     phone: str | None = Field(default=None, max_length=32)
     district: str | None = Field(default=None, max_length=64)
     ticket_scope: Scope | None = None
-    team_ids: list[int] | None = None
+    team_ids: list[Id] | None = None
     is_active: bool | None = None
 
 
@@ -75,14 +77,14 @@ class UserRead(BaseModel):
 class TeamCreate(Strict):
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=500)
-    member_ids: list[int] = Field(default_factory=list)
+    member_ids: list[Id] = Field(default_factory=list)
 
 
 class TeamUpdate(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
     is_active: bool | None = None
-    member_ids: list[int] | None = None
+    member_ids: list[Id] | None = None
 
 
 class UserRef(BaseModel):

@@ -18,6 +18,7 @@ from fuwu.customers.schemas import (
     OrganisationRead,
     OrganisationUpdate,
 )
+from fuwu.kit.ids import Cursor, Id
 from fuwu.web.deps import DbSession
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
@@ -31,8 +32,8 @@ def list_customers(
     session: DbSession,
     actor: Reader,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    organisation: int | None = None,
-    after_id: int | None = None,
+    organisation: Id | None = None,
+    after_id: Cursor | None = None,
     limit: Limit = 50,
 ) -> object:
     return customers_service.list_contacts(
@@ -46,19 +47,19 @@ def create_customer(data: ContactCreate, session: DbSession, actor: Writer) -> o
 
 
 @router.get("/customers/{contact_id}", response_model=ContactRead)
-def get_customer(contact_id: int, session: DbSession, actor: Reader) -> object:
+def get_customer(contact_id: Id, session: DbSession, actor: Reader) -> object:
     return customers_service.get_contact(session, actor=actor, contact_id=contact_id)
 
 
 @router.patch("/customers/{contact_id}", response_model=ContactRead)
 def update_customer(
-    contact_id: int, data: ContactUpdate, session: DbSession, actor: Writer
+    contact_id: Id, data: ContactUpdate, session: DbSession, actor: Writer
 ) -> object:
     return customers_service.update_contact(session, actor=actor, contact_id=contact_id, data=data)
 
 
 @router.get("/customers/{contact_id}/assets", response_model=list[AssetRead])
-def customer_assets(contact_id: int, session: DbSession, actor: Reader) -> object:
+def customer_assets(contact_id: Id, session: DbSession, actor: Reader) -> object:
     customers_service.get_contact(session, actor=actor, contact_id=contact_id)
     return customers_service.list_assets(session, actor=actor, contact_id=contact_id)
 
@@ -68,7 +69,7 @@ def list_organisations(
     session: DbSession,
     actor: Reader,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    after_id: int | None = None,
+    after_id: Cursor | None = None,
     limit: Limit = 50,
 ) -> object:
     return customers_service.list_organisations(
@@ -82,13 +83,13 @@ def create_organisation(data: OrganisationCreate, session: DbSession, actor: Wri
 
 
 @router.get("/organisations/{organisation_id}", response_model=OrganisationRead)
-def get_organisation(organisation_id: int, session: DbSession, actor: Reader) -> object:
+def get_organisation(organisation_id: Id, session: DbSession, actor: Reader) -> object:
     return customers_service.get_organisation(session, actor=actor, organisation_id=organisation_id)
 
 
 @router.patch("/organisations/{organisation_id}", response_model=OrganisationRead)
 def update_organisation(
-    organisation_id: int, data: OrganisationUpdate, session: DbSession, actor: Writer
+    organisation_id: Id, data: OrganisationUpdate, session: DbSession, actor: Writer
 ) -> object:
     return customers_service.update_organisation(
         session, actor=actor, organisation_id=organisation_id, data=data

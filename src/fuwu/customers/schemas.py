@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fuwu.kit.ids import Id
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -15,7 +17,7 @@ class ContactCreate(Strict):
     name: str = Field(min_length=1, max_length=100)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
     vip_level: int = Field(default=0, ge=0, le=9)
     province: str = Field(default="", max_length=32)
     city: str = Field(default="", max_length=32)
@@ -29,7 +31,7 @@ class ContactUpdate(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
     vip_level: int | None = Field(default=None, ge=0, le=9)
     province: str | None = Field(default=None, max_length=32)
     city: str | None = Field(default=None, max_length=32)

@@ -23,6 +23,7 @@ from fuwu.customers.schemas import (
     OrganisationUpdate,
 )
 from fuwu.errors import ValidationFailed
+from fuwu.kit.ids import Id, parse_id
 from fuwu.web import forms
 from fuwu.web.deps import DbSession
 from fuwu.web.forms import FieldErrors, Posted
@@ -42,7 +43,7 @@ def _today(request: Request) -> date:
 
 
 def _after(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return parse_id(value)
 
 
 def _page(rows: Sequence[Any]) -> tuple[list[Any], int | None]:
@@ -139,7 +140,7 @@ def create_customer(request: Request, session: DbSession, me: UiStaff, form: Pos
 
 
 @router.get("/customers/{contact_id}")
-def customer_page(request: Request, session: DbSession, me: UiStaff, contact_id: int) -> Response:
+def customer_page(request: Request, session: DbSession, me: UiStaff, contact_id: Id) -> Response:
     contact = customers_service.get_contact(session, actor=me, contact_id=contact_id)
     context = {
         "nav_active": "customers",
@@ -152,7 +153,7 @@ def customer_page(request: Request, session: DbSession, me: UiStaff, contact_id:
 
 @router.get("/customers/{contact_id}/edit")
 def edit_customer_page(
-    request: Request, session: DbSession, me: UiStaff, contact_id: int
+    request: Request, session: DbSession, me: UiStaff, contact_id: Id
 ) -> Response:
     contact = customers_service.get_contact(session, actor=me, contact_id=contact_id)
     values = _values(contact, CONTACT_KEYS)
@@ -161,7 +162,7 @@ def edit_customer_page(
 
 @router.post("/customers/{contact_id}/edit", dependencies=[Csrf])
 def update_customer(
-    request: Request, session: DbSession, me: UiStaff, form: Posted, contact_id: int
+    request: Request, session: DbSession, me: UiStaff, form: Posted, contact_id: Id
 ) -> Response:
     raw = _posted(form, CONTACT_KEYS)
     try:
@@ -247,7 +248,7 @@ def create_organisation(
 
 @router.get("/organisations/{organisation_id}")
 def organisation_page(
-    request: Request, session: DbSession, me: UiStaff, organisation_id: int
+    request: Request, session: DbSession, me: UiStaff, organisation_id: Id
 ) -> Response:
     org = customers_service.get_organisation(session, actor=me, organisation_id=organisation_id)
     context = {
@@ -264,7 +265,7 @@ def organisation_page(
 
 @router.get("/organisations/{organisation_id}/edit")
 def edit_organisation_page(
-    request: Request, session: DbSession, me: UiStaff, organisation_id: int
+    request: Request, session: DbSession, me: UiStaff, organisation_id: Id
 ) -> Response:
     org = customers_service.get_organisation(session, actor=me, organisation_id=organisation_id)
     return _org_form(request, organisation_id=org.id, values=_values(org, ORG_KEYS))
@@ -272,7 +273,7 @@ def edit_organisation_page(
 
 @router.post("/organisations/{organisation_id}/edit", dependencies=[Csrf])
 def update_organisation(
-    request: Request, session: DbSession, me: UiStaff, form: Posted, organisation_id: int
+    request: Request, session: DbSession, me: UiStaff, form: Posted, organisation_id: Id
 ) -> Response:
     raw = _posted(form, ORG_KEYS)
     try:

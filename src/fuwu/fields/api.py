@@ -25,6 +25,7 @@ from fuwu.fields.schemas import (
     Usage,
 )
 from fuwu.fields.validation import evaluate, variables_for
+from fuwu.kit.ids import Count, Id
 from fuwu.web.deps import DbSession, SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["forms"])
@@ -58,42 +59,40 @@ def create_field(session: DbSession, actor: ConfigWrite, data: FieldCreate) -> o
 
 
 @router.get("/fields/{field_id}", response_model=FieldRead)
-def get_field(session: DbSession, actor: ConfigRead, field_id: int) -> object:
+def get_field(session: DbSession, actor: ConfigRead, field_id: Id) -> object:
     _staff(actor)
     return fields_service.get_field(session, field_id)
 
 
 @router.patch("/fields/{field_id}", response_model=FieldRead)
-def update_field(
-    session: DbSession, actor: ConfigWrite, field_id: int, data: FieldUpdate
-) -> object:
+def update_field(session: DbSession, actor: ConfigWrite, field_id: Id, data: FieldUpdate) -> object:
     return fields_service.update_field(session, actor=_admin(actor), field_id=field_id, data=data)
 
 
 @router.get("/fields/{field_id}/usages", response_model=list[Usage])
-def field_usages(session: DbSession, actor: ConfigRead, field_id: int) -> object:
+def field_usages(session: DbSession, actor: ConfigRead, field_id: Id) -> object:
     _staff(actor)
     return fields_service.usages(session, fields_service.get_field(session, field_id))
 
 
 @router.post("/fields/{field_id}/archive", response_model=FieldRead)
-def archive_field(session: DbSession, actor: ConfigWrite, field_id: int) -> object:
+def archive_field(session: DbSession, actor: ConfigWrite, field_id: Id) -> object:
     return fields_service.archive_field(session, actor=_admin(actor), field_id=field_id)
 
 
 @router.post("/fields/{field_id}/restore", response_model=FieldRead)
-def restore_field(session: DbSession, actor: ConfigWrite, field_id: int) -> object:
+def restore_field(session: DbSession, actor: ConfigWrite, field_id: Id) -> object:
     return fields_service.restore_field(session, actor=_admin(actor), field_id=field_id)
 
 
 @router.delete("/fields/{field_id}", status_code=204)
-def delete_field(session: DbSession, actor: ConfigWrite, field_id: int) -> None:
+def delete_field(session: DbSession, actor: ConfigWrite, field_id: Id) -> None:
     fields_service.delete_field(session, actor=_admin(actor), field_id=field_id)
 
 
 @router.post("/fields/{field_id}/retype")
 def retype_field(
-    session: DbSession, actor: ConfigWrite, field_id: int, data: FieldRetype
+    session: DbSession, actor: ConfigWrite, field_id: Id, data: FieldRetype
 ) -> dict[str, Any]:
     return fields_service.retype(session, actor=_admin(actor), field_id=field_id, data=data)
 
@@ -136,7 +135,7 @@ def form_versions(session: DbSession, actor: ConfigRead, key: str) -> object:
 
 
 @router.get("/ticket-types/{key}/form/versions/{version}", response_model=FormVersionRead)
-def form_version(session: DbSession, actor: ConfigRead, key: str, version: int) -> object:
+def form_version(session: DbSession, actor: ConfigRead, key: str, version: Count) -> object:
     _staff(actor)
     return configs.get(session, ticket_types.FORM, key, version)
 
@@ -172,8 +171,8 @@ def form_diff(
     session: DbSession,
     actor: ConfigRead,
     key: str,
-    from_version: Annotated[int, Query(alias="from")],
-    to_version: Annotated[int, Query(alias="to")],
+    from_version: Annotated[Count, Query(alias="from")],
+    to_version: Annotated[Count, Query(alias="to")],
 ) -> list[dict[str, Any]]:
     _staff(actor)
     before = configs.get(session, ticket_types.FORM, key, from_version).definition
@@ -187,7 +186,7 @@ def form_diff(
 class StateIn(BaseModel):
     surface: str = "agent_create"
     values: dict[str, Any] = {}
-    version: int | None = None
+    version: Id | None = None
 
 
 @router.post("/ticket-types/{key}/form/state")

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from fuwu.kit.ids import Count
+
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 SURFACES = ("agent_create", "agent_edit", "portal", "web_form")
 Surface = Literal["agent_create", "agent_edit", "portal", "web_form"]
@@ -51,7 +53,7 @@ class FieldUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Count
     label: Labels | None = None
     help: Labels | None = None
     placeholder: Labels | None = None
@@ -62,7 +64,7 @@ class FieldUpdate(BaseModel):
     filterable: bool | None = None
     read_only: bool | None = None
     set_once: bool | None = None
-    position: int | None = None
+    position: Count | None = None
 
     _clean_labels = field_validator("label", "help", "placeholder")(
         lambda v: None if v is None else _labels(v)
@@ -74,7 +76,7 @@ class FieldRetype(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Count
     type: str
     options: dict[str, Any] = Field(default_factory=dict)
     dry_run: bool = True
@@ -99,7 +101,7 @@ class FieldRead(BaseModel):
     set_once: bool
     status: str
     position: int
-    version: int
+    version: Count
     updated_at: datetime
 
 
@@ -174,13 +176,13 @@ class TicketTypeUpdate(BaseModel):
     description: Labels | None = None
     active: bool | None = None
     public: bool | None = None
-    position: int | None = None
+    position: Count | None = None
 
 
 class FormVersionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    version: int
+    version: Count
     status: str
     definition: dict[str, Any]
     note: str

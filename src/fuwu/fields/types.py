@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from fuwu.conditions.schema import Kind
 from fuwu.kit.contact_points import normalise_email, normalise_phone
+from fuwu.kit.ids import MAX_ID
 
 Labels = Mapping[str, str]
 
@@ -195,9 +196,14 @@ def _load_date(raw: Any) -> date | None:
     return None if raw is None else date.fromisoformat(str(raw))
 
 
+def _ref(spec: Any, timezone: str) -> Any:
+    """A reference to one row (user, team, customer, asset, ticket, attachment)."""
+    return Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 def _ids(spec: FieldSpec, _tz: str) -> Any:
     most = int(spec.options.get("max_files") or 10)
-    return Annotated[list[Annotated[int, Field(ge=1)]], Field(max_length=most)]
+    return Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Field(max_length=most)]
 
 
 def _table_row(spec: FieldSpec, tz: str) -> type[BaseModel]:
@@ -296,14 +302,14 @@ _TYPES: list[FieldType] = [
     FieldType("multi_select", Kind.MULTI, _multi),
     FieldType("cascade", Kind.MULTI, _cascade),
     FieldType("boolean", Kind.BOOL, lambda s, tz: bool),
-    FieldType("user", Kind.REF, lambda s, tz: Annotated[int, Field(ge=1)], refs="user"),
-    FieldType("team", Kind.REF, lambda s, tz: Annotated[int, Field(ge=1)], refs="team"),
-    FieldType("customer", Kind.REF, lambda s, tz: Annotated[int, Field(ge=1)], refs="contact"),
-    FieldType("asset", Kind.REF, lambda s, tz: Annotated[int, Field(ge=1)], refs="asset"),
-    FieldType("ticket", Kind.REF, lambda s, tz: Annotated[int, Field(ge=1)], refs="ticket"),
+    FieldType("user", Kind.REF, _ref, refs="user"),
+    FieldType("team", Kind.REF, _ref, refs="team"),
+    FieldType("customer", Kind.REF, _ref, refs="contact"),
+    FieldType("asset", Kind.REF, _ref, refs="asset"),
+    FieldType("ticket", Kind.REF, _ref, refs="ticket"),
     FieldType("attachment", None, _ids, refs="attachment"),
     FieldType("image", None, _ids, refs="attachment"),
-    FieldType("signature", None, lambda s, tz: Annotated[int, Field(ge=1)], refs="attachment"),
+    FieldType("signature", None, _ref, refs="attachment"),
     FieldType(
         "phone",
         Kind.TEXT,

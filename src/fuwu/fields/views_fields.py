@@ -17,6 +17,7 @@ from fuwu.fields.entities import ENTITY_NAMES
 from fuwu.fields.models import FieldDef
 from fuwu.fields.schemas import FieldCreate, FieldRetype, FieldUpdate
 from fuwu.kit.i18n import gettext
+from fuwu.kit.ids import Id
 from fuwu.web import forms
 from fuwu.web.deps import DbSession
 from fuwu.web.errors import locale_of
@@ -120,7 +121,7 @@ def create_field(request: Request, session: DbSession, me: UiAdmin, form: Posted
 
 
 @router.get("/admin/fields/{field_id:int}")
-def edit_field_page(request: Request, session: DbSession, me: UiAdmin, field_id: int) -> Response:
+def edit_field_page(request: Request, session: DbSession, me: UiAdmin, field_id: Id) -> Response:
     row = fields_service.get_field(session, field_id)
     usages = fields_service.usages(session, row)
     return _editor_page(request, row=row, values=editor.values_of(row), usages=usages)
@@ -128,7 +129,7 @@ def edit_field_page(request: Request, session: DbSession, me: UiAdmin, field_id:
 
 @router.post("/admin/fields/{field_id:int}", dependencies=[Csrf])
 def update_field(
-    request: Request, session: DbSession, me: UiAdmin, form: Posted, field_id: int
+    request: Request, session: DbSession, me: UiAdmin, form: Posted, field_id: Id
 ) -> Response:
     row = fields_service.get_field(session, field_id)
     type_name, entity, key = row.type, row.entity, row.key
@@ -177,18 +178,18 @@ def _confirm_page(
 
 
 @router.get("/admin/fields/{field_id:int}/archive")
-def archive_page(request: Request, session: DbSession, me: UiAdmin, field_id: int) -> Response:
+def archive_page(request: Request, session: DbSession, me: UiAdmin, field_id: Id) -> Response:
     """The impact list, and the button when nothing active uses the field."""
     return _confirm_page(request, session, fields_service.get_field(session, field_id), "archive")
 
 
 @router.get("/admin/fields/{field_id:int}/delete")
-def delete_page(request: Request, session: DbSession, me: UiAdmin, field_id: int) -> Response:
+def delete_page(request: Request, session: DbSession, me: UiAdmin, field_id: Id) -> Response:
     return _confirm_page(request, session, fields_service.get_field(session, field_id), "delete")
 
 
 @router.post("/admin/fields/{field_id:int}/archive", dependencies=[Csrf])
-def archive_field(request: Request, session: DbSession, me: UiAdmin, field_id: int) -> Response:
+def archive_field(request: Request, session: DbSession, me: UiAdmin, field_id: Id) -> Response:
     try:
         row = fields_service.archive_field(session, actor=me, field_id=field_id)
     except DomainError as exc:
@@ -200,13 +201,13 @@ def archive_field(request: Request, session: DbSession, me: UiAdmin, field_id: i
 
 
 @router.post("/admin/fields/{field_id:int}/restore", dependencies=[Csrf])
-def restore_field(session: DbSession, me: UiAdmin, field_id: int) -> Response:
+def restore_field(session: DbSession, me: UiAdmin, field_id: Id) -> Response:
     row = fields_service.restore_field(session, actor=me, field_id=field_id)
     return RedirectResponse(f"/admin/fields/{row.id}?saved=1", status_code=303)
 
 
 @router.post("/admin/fields/{field_id:int}/delete", dependencies=[Csrf])
-def delete_field(request: Request, session: DbSession, me: UiAdmin, field_id: int) -> Response:
+def delete_field(request: Request, session: DbSession, me: UiAdmin, field_id: Id) -> Response:
     entity = fields_service.get_field(session, field_id).entity
     try:
         fields_service.delete_field(session, actor=me, field_id=field_id)
@@ -247,7 +248,7 @@ def _retype_page(
 
 
 @router.get("/admin/fields/{field_id:int}/retype")
-def retype_page(request: Request, session: DbSession, me: UiAdmin, field_id: int) -> Response:
+def retype_page(request: Request, session: DbSession, me: UiAdmin, field_id: Id) -> Response:
     row = fields_service.get_field(session, field_id)
     values = {**editor.values_of(row), "type": "text" if row.type != "text" else "textarea"}
     return _retype_page(request, row, values=values)
@@ -255,7 +256,7 @@ def retype_page(request: Request, session: DbSession, me: UiAdmin, field_id: int
 
 @router.post("/admin/fields/{field_id:int}/retype", dependencies=[Csrf])
 def retype_field(
-    request: Request, session: DbSession, me: UiAdmin, form: Posted, field_id: int
+    request: Request, session: DbSession, me: UiAdmin, form: Posted, field_id: Id
 ) -> Response:
     """First a dry run that lists the records that would not convert; then the real change."""
     row = fields_service.get_field(session, field_id)

@@ -15,6 +15,7 @@ from fuwu.errors import DomainError, ValidationFailed
 from fuwu.fields import ticket_types
 from fuwu.fields.schemas import TicketTypeCreate, TicketTypeUpdate
 from fuwu.kit.i18n import gettext
+from fuwu.kit.ids import MAX_ID
 from fuwu.web import forms
 from fuwu.web.deps import DbSession
 from fuwu.web.errors import locale_of
@@ -22,8 +23,8 @@ from fuwu.web.forms import FieldErrors, Posted
 from fuwu.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
-Version = Annotated[int | None, Query(ge=1, alias="from")]
-ToVersion = Annotated[int | None, Query(ge=1, alias="to")]
+Version = Annotated[int | None, Query(ge=1, le=MAX_ID, alias="from")]
+ToVersion = Annotated[int | None, Query(ge=1, le=MAX_ID, alias="to")]
 
 
 def _types_page(

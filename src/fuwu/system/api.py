@@ -11,6 +11,7 @@ from fuwu.auth.deps import scoped
 from fuwu.auth.principal import Principal
 from fuwu.errors import PermissionDenied
 from fuwu.jobs import service as jobs_service
+from fuwu.kit.ids import Id
 from fuwu.system.schemas import JobRead
 from fuwu.web.deps import DbSession
 
@@ -38,7 +39,7 @@ def list_jobs(
 
 
 @router.post("/jobs/{job_id}/retry", response_model=JobRead)
-def retry_job(job_id: int, session: DbSession, actor: Admin) -> object:
+def retry_job(job_id: Id, session: DbSession, actor: Admin) -> object:
     """Queue a dead or failed job again with a fresh set of attempts."""
     _admin(actor)
     job = jobs_service.retry(session, job_id)

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from fuwu.audit import service as audit
 from fuwu.auth.deps import Csrf, UiAdmin
 from fuwu.jobs import service as jobs_service
+from fuwu.kit.ids import Id
 from fuwu.web.deps import DbSession
 from fuwu.web.templating import render
 
@@ -28,7 +29,7 @@ def jobs_page(
 
 
 @router.post("/admin/jobs/{job_id}/retry", dependencies=[Csrf])
-def retry(job_id: int, session: DbSession, me: UiAdmin) -> Response:
+def retry(job_id: Id, session: DbSession, me: UiAdmin) -> Response:
     job = jobs_service.retry(session, job_id)
     audit.record(
         session,

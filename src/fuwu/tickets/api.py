@@ -21,6 +21,7 @@ from fuwu.auth.deps import BearerCredentials, authenticate, scoped
 from fuwu.auth.principal import Principal
 from fuwu.config import Settings
 from fuwu.errors import ValidationFailed
+from fuwu.kit.ids import MAX_ID, Id
 from fuwu.kit.time import utcnow
 from fuwu.tickets import export, repository, saved_views
 from fuwu.tickets import filters as ticket_filters
@@ -123,8 +124,8 @@ def ticket_filter(
     priority: CSV = None,
     assignee: Annotated[str | None, Query(description="user id, 'me' or 'none'")] = None,
     team: Annotated[str | None, Query(description="team id, 'mine' or 'none'")] = None,
-    customer: int | None = None,
-    organisation: int | None = None,
+    customer: Id | None = None,
+    organisation: Id | None = None,
     tag: str | None = None,
     channel: str | None = None,
     type: str | None = None,
@@ -132,7 +133,7 @@ def ticket_filter(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     filter_: Annotated[str | None, Query(alias="filter", description=FILTER_HELP)] = None,
-    view: Annotated[int | None, Query(description="A saved view's id: its filter and sort")] = None,
+    view: Annotated[Id | None, Query(description="A saved view's id: its filter and sort")] = None,
 ) -> repository.TicketFilter:
     """The filters a ticket list or export accepts, as query parameters."""
     where = None
@@ -212,13 +213,13 @@ def export_tickets(
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketRead)
-def get_ticket(ticket_id: int, session: DbSession, actor: Reader) -> object:
+def get_ticket(ticket_id: Id, session: DbSession, actor: Reader) -> object:
     return tickets_service.get_ticket(session, actor=actor, ticket_id=ticket_id)
 
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketRead)
 def update_ticket(
-    ticket_id: int,
+    ticket_id: Id,
     data: TicketUpdate,
     request: Request,
     session: DbSession,
@@ -228,6 +229,8 @@ def update_ticket(
     if if_match and data.version is None:
         try:
             data.version = int(if_match.strip().strip('W/"').strip('"'))
+            if not 0 <= data.version <= MAX_ID:
+                raise ValueError(data.version)
         except ValueError as exc:
             raise ValidationFailed.single("version", "invalid") from exc
     return tickets_service.update_ticket(
@@ -237,12 +240,12 @@ def update_ticket(
 
 
 @router.get("/tickets/{ticket_id}/messages", response_model=list[MessageRead])
-def list_messages(ticket_id: int, session: DbSession, actor: Reader) -> object:
+def list_messages(ticket_id: Id, session: DbSession, actor: Reader) -> object:
     return messages_service.list_messages(session, actor=actor, ticket_id=ticket_id)
 
 
 @router.post("/tickets/{ticket_id}/messages", status_code=201, response_model=MessageRead)
-def add_message(ticket_id: int, data: MessageCreate, session: DbSession, actor: Writer) -> object:
+def add_message(ticket_id: Id, data: MessageCreate, session: DbSession, actor: Writer) -> object:
     message = messages_service.add_message(
         session, actor=actor, ticket_id=ticket_id, body=data.body, kind=data.kind, channel="api"
     )
@@ -260,25 +263,25 @@ def add_message(ticket_id: int, data: MessageCreate, session: DbSession, actor: 
 
 
 @router.get("/tickets/{ticket_id}/history", response_model=list[HistoryRead])
-def history(ticket_id: int, session: DbSession, actor: Reader) -> object:
+def history(ticket_id: Id, session: DbSession, actor: Reader) -> object:
     items = messages_service.timeline(session, actor=actor, ticket_id=ticket_id)
     return [i.event for i in items if i.event is not None]
 
 
 @router.get("/tickets/{ticket_id}/attachments", response_model=list[AttachmentRead])
-def list_attachments(ticket_id: int, session: DbSession, actor: Reader) -> object:
+def list_attachments(ticket_id: Id, session: DbSession, actor: Reader) -> object:
     return messages_service.list_attachments(session, actor=actor, ticket_id=ticket_id)
 
 
 @router.post("/tickets/{ticket_id}/attachments", status_code=201, response_model=AttachmentRead)
 def upload_attachment(
-    ticket_id: int,
+    ticket_id: Id,
     request: Request,
     session: DbSession,
     actor: Writer,
     settings: SettingsDep,
     file: Annotated[UploadFile, File()],
-    message_id: Annotated[int | None, Form()] = None,
+    message_id: Annotated[Id | None, Form()] = None,
 ) -> object:
     return messages_service.add_attachment(
         session,
@@ -296,7 +299,7 @@ def upload_attachment(
 
 @router.get("/attachments/{attachment_id}")
 def download(
-    attachment_id: int, request: Request, session: DbSession, actor: Reader
+    attachment_id: Id, request: Request, session: DbSession, actor: Reader
 ) -> StreamingResponse:
     attachment = messages_service.get_attachment(session, actor=actor, attachment_id=attachment_id)
     return attachment_response(request, attachment)

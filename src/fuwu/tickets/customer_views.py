@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from fuwu.auth.deps import UiStaff
+from fuwu.kit.ids import Id
 from fuwu.tickets import repository as tickets_repository
 from fuwu.tickets.statuses import DEFAULT_STATUSES
 from fuwu.web.deps import DbSession
@@ -16,9 +17,7 @@ RECENT = 10
 
 
 @router.get("/customers/{contact_id}/tickets")
-def customer_tickets(
-    request: Request, session: DbSession, me: UiStaff, contact_id: int
-) -> Response:
+def customer_tickets(request: Request, session: DbSession, me: UiStaff, contact_id: Id) -> Response:
     """The customer's latest tickets that the caller may see, newest first."""
     tickets, more = tickets_repository.list_tickets(
         session,

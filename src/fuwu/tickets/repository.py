@@ -15,6 +15,7 @@ from fuwu.auth.principal import Principal
 from fuwu.conditions.schema import FieldRef
 from fuwu.customers.models import Contact, Organisation
 from fuwu.errors import ValidationFailed
+from fuwu.kit.ids import parse_id
 from fuwu.kit.jsonsql import from_json_value, to_json_value
 from fuwu.kit.pagination import decode_cursor, encode_cursor
 from fuwu.tickets import filters as ticket_filters
@@ -52,10 +53,10 @@ class TicketFilter:
 
 
 def _id_or_error(value: str, name: str) -> int:
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ValidationFailed.single(name, "invalid") from exc
+    found = parse_id(value)
+    if found is None:
+        raise ValidationFailed.single(name, "invalid")
+    return found
 
 
 def _conditions(f: TicketFilter, actor: Principal) -> list[ColumnElement[bool]]:

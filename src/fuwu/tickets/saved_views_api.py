@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from fuwu.auth.deps import scoped
 from fuwu.auth.principal import Principal
+from fuwu.kit.ids import Id
 from fuwu.tickets import saved_views
 from fuwu.tickets.saved_views_schemas import SavedViewCreate, SavedViewRead, SavedViewUpdate
 from fuwu.web.deps import DbSession
@@ -31,17 +32,17 @@ def create_view(data: SavedViewCreate, session: DbSession, actor: Writer) -> obj
 
 
 @router.get("/views/{view_id}", response_model=SavedViewRead)
-def get_view(view_id: int, session: DbSession, actor: Reader) -> object:
+def get_view(view_id: Id, session: DbSession, actor: Reader) -> object:
     return saved_views.get_view(session, actor=actor, view_id=view_id)
 
 
 @router.patch("/views/{view_id}", response_model=SavedViewRead)
-def update_view(view_id: int, data: SavedViewUpdate, session: DbSession, actor: Writer) -> object:
+def update_view(view_id: Id, data: SavedViewUpdate, session: DbSession, actor: Writer) -> object:
     """Rename it or change its filter, sort or audience (owner or administrator)."""
     return saved_views.update_view(session, actor=actor, view_id=view_id, data=data)
 
 
 @router.delete("/views/{view_id}", status_code=204, response_class=Response)
-def delete_view(view_id: int, session: DbSession, actor: Writer) -> Response:
+def delete_view(view_id: Id, session: DbSession, actor: Writer) -> Response:
     saved_views.delete_view(session, actor=actor, view_id=view_id)
     return Response(status_code=204)

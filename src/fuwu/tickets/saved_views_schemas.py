@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from fuwu.kit.ids import Id
+
 Scope = Literal["personal", "team", "all"]
 
 
@@ -21,7 +23,7 @@ class SavedViewCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=100)
     scope: Scope = "personal"
-    team_id: int | None = None
+    team_id: Id | None = None
     condition: dict[str, Any] = Field(default_factory=lambda: {"all": []})
     sort: str = Field(default="-updated_at", min_length=1, max_length=60)
     columns: list[str] | None = Field(default=None, max_length=30)
@@ -36,7 +38,7 @@ class SavedViewUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     scope: Scope | None = None
-    team_id: int | None = None
+    team_id: Id | None = None
     condition: dict[str, Any] | None = None
     sort: str | None = Field(default=None, min_length=1, max_length=60)
     columns: list[str] | None = Field(default=None, max_length=30)

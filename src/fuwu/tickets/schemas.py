@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from fuwu.kit.ids import Count, Id
+
 Priority = Literal["low", "normal", "high", "urgent"]
 Channel = Literal[
     "web", "portal", "email", "phone", "api", "wecom", "dingtalk", "feishu", "iot", "chat"
@@ -46,9 +48,9 @@ class TicketCreate(Strict):
     type: str = Field(default="general", min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
     channel: Channel | None = None
     customer: CustomerIn | None = None
-    customer_id: int | None = None
-    assignee_id: int | None = None
-    team_id: int | None = None
+    customer_id: Id | None = None
+    assignee_id: Id | None = None
+    team_id: Id | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=30)
     custom: dict[str, CustomValue] = Field(default_factory=dict)
 
@@ -61,12 +63,12 @@ class TicketUpdate(Strict):
     status: StatusKey | None = None
     priority: Priority | None = None
     type: str | None = Field(default=None, min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
-    customer_id: int | None = None
-    assignee_id: int | None = None
-    team_id: int | None = None
+    customer_id: Id | None = None
+    assignee_id: Id | None = None
+    team_id: Id | None = None
     tags: list[Tag] | None = Field(default=None, max_length=30)
     custom: dict[str, CustomValue] | None = None
-    version: int | None = Field(
+    version: Count | None = Field(
         default=None, ge=1, description="The version you read; 409 if stale."
     )
 

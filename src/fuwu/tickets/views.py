@@ -21,6 +21,7 @@ from fuwu.auth.principal import Principal
 from fuwu.db import transaction
 from fuwu.errors import Conflict, ValidationFailed
 from fuwu.jobs import service as jobs
+from fuwu.kit.ids import Id
 from fuwu.tickets import api as tickets_api
 from fuwu.tickets import messages as messages_service
 from fuwu.tickets import repository, saved_views, views_custom, views_filters
@@ -387,14 +388,14 @@ def _posted_text(form: FormData, name: str) -> str:
 
 
 @router.get("/tickets/{ticket_id}")
-def ticket_page(ticket_id: int, request: Request, session: DbSession, me: UiUser) -> Response:
+def ticket_page(ticket_id: Id, request: Request, session: DbSession, me: UiUser) -> Response:
     """Header, timeline, reply box, attachments and (for staff) the edit sidebar."""
     context = support.ticket_context(request, session, me, ticket_id)
     return support.page(request, "tickets/ticket.html", "tickets/_ticket_body.html", context)
 
 
 def _after_change(
-    request: Request, session: Session, me: Principal, ticket_id: int, part: str
+    request: Request, session: Session, me: Principal, ticket_id: Id, part: str
 ) -> Response:
     """htmx: the changed part plus out-of-band header and version; else back to the page."""
     if not is_htmx(request):
@@ -407,7 +408,7 @@ def _after_change(
 
 @router.post("/tickets/{ticket_id}/messages", dependencies=[Csrf])
 def add_message(
-    ticket_id: int,
+    ticket_id: Id,
     request: Request,
     session: DbSession,
     me: UiUser,
@@ -423,7 +424,7 @@ def add_message(
 
 @router.post("/tickets/{ticket_id}/attachments", dependencies=[Csrf])
 def upload_attachment(
-    ticket_id: int,
+    ticket_id: Id,
     request: Request,
     session: DbSession,
     me: UiUser,
@@ -446,7 +447,7 @@ def upload_attachment(
 
 
 @router.get("/attachments/{attachment_id}")
-def download(attachment_id: int, request: Request, session: DbSession, me: UiUser) -> Response:
+def download(attachment_id: Id, request: Request, session: DbSession, me: UiUser) -> Response:
     """Download an attachment the user may see."""
     attachment = messages_service.get_attachment(session, actor=me, attachment_id=attachment_id)
     return tickets_api.attachment_response(request, attachment)
@@ -465,7 +466,7 @@ def _update_payload(values: dict[str, str]) -> dict[str, Any]:
 
 @router.post("/tickets/{ticket_id}", dependencies=[Csrf])
 def update_ticket(
-    ticket_id: int,
+    ticket_id: Id,
     request: Request,
     session: DbSession,
     me: UiStaff,

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from fuwu.auth.deps import Csrf, UiStaff, UiUser
 from fuwu.errors import Conflict, ValidationFailed
 from fuwu.fields import render as fields_render
+from fuwu.kit.ids import Id, parse_id
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets import views_support as support
 from fuwu.tickets.schemas import TicketUpdate
@@ -36,7 +37,7 @@ def new_ticket_fields(request: Request, session: DbSession, me: UiUser, form: Po
 
 
 @router.get("/tickets/{ticket_id}/details")
-def details(ticket_id: int, request: Request, session: DbSession, me: UiUser) -> Response:
+def details(ticket_id: Id, request: Request, session: DbSession, me: UiUser) -> Response:
     """The read-only details panel (htmx: after Cancel); the ticket page otherwise."""
     if not is_htmx(request):
         return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
@@ -46,7 +47,7 @@ def details(ticket_id: int, request: Request, session: DbSession, me: UiUser) ->
 
 
 @router.get("/tickets/{ticket_id}/details/edit")
-def edit_details(ticket_id: int, request: Request, session: DbSession, me: UiStaff) -> Response:
+def edit_details(ticket_id: Id, request: Request, session: DbSession, me: UiStaff) -> Response:
     """The details panel as a form: the fragment for htmx, else the ticket page with it open."""
     ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ticket_id)
     context = support.edit_context(request, session, me, ticket)
@@ -58,7 +59,7 @@ def edit_details(ticket_id: int, request: Request, session: DbSession, me: UiSta
 
 @router.post("/tickets/{ticket_id}/details/fields", dependencies=[Csrf])
 def edit_details_fields(
-    ticket_id: int, request: Request, session: DbSession, me: UiStaff, form: Posted
+    ticket_id: Id, request: Request, session: DbSession, me: UiStaff, form: Posted
 ) -> Response:
     """The edit form's fields, evaluated by the form's logic over what is typed so far."""
     ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ticket_id)
@@ -68,7 +69,7 @@ def edit_details_fields(
 
 @router.post("/tickets/{ticket_id}/details", dependencies=[Csrf])
 def save_details(
-    ticket_id: int,
+    ticket_id: Id,
     request: Request,
     session: DbSession,
     me: UiStaff,
@@ -81,7 +82,7 @@ def save_details(
     version = forms.text(form, "version")
     data = TicketUpdate(
         custom=support.posted_custom(compiled, "agent_edit", form),
-        version=int(version) if version.isdigit() and int(version) > 0 else None,
+        version=parse_id(version),
     )
     try:
         tickets_service.update_ticket(
@@ -106,7 +107,7 @@ def _invalid(
     request: Request,
     session: DbSession,
     me: UiStaff,
-    ticket_id: int,
+    ticket_id: Id,
     form: Posted,
     exc: ValidationFailed,
 ) -> Response:

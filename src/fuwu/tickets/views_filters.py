@@ -34,6 +34,7 @@ from fuwu.fields import service as fields_service
 from fuwu.fields.forms import spec_of
 from fuwu.fields.validation import variables_for
 from fuwu.kit.i18n import gettext
+from fuwu.kit.ids import Id, parse_id
 from fuwu.tickets import filters as ticket_filters
 from fuwu.tickets import saved_views
 from fuwu.tickets.models import SavedView
@@ -166,10 +167,11 @@ def _by_row(locale: str, exc: InvalidCondition) -> tuple[list[str], dict[int, li
 
 
 def _saved(session: Session, me: Principal, view: str) -> SavedView | None:
-    if not view.isdigit():
+    view_id = parse_id(view)
+    if view_id is None:
         return None
     try:
-        return saved_views.get_view(session, actor=me, view_id=int(view))
+        return saved_views.get_view(session, actor=me, view_id=view_id)
     except DomainError:
         return None
 
@@ -242,7 +244,7 @@ def save_view(request: Request, session: DbSession, me: UiStaff, form: Posted) -
     team = forms.text(form, "team_id")
     data = _validated(SavedViewCreate, {
         "name": forms.text(form, "name"), "scope": scope,
-        "team_id": int(team) if team.isdigit() and scope == "team" else None,
+        "team_id": parse_id(team) if scope == "team" else None,
         "condition": _condition(forms.text(form, "condition")),
         "sort": forms.text(form, "sort") or "-updated_at",
     })  # fmt: skip
@@ -252,7 +254,7 @@ def save_view(request: Request, session: DbSession, me: UiStaff, form: Posted) -
 
 @router.post("/inbox/views/{view_id}", dependencies=[Csrf])
 def rename_view(
-    view_id: int, request: Request, session: DbSession, me: UiStaff, form: Posted
+    view_id: Id, request: Request, session: DbSession, me: UiStaff, form: Posted
 ) -> Response:
     """Rename a view; with `condition`, also replace its filter and sort by the current ones."""
     payload: dict[str, Any] = {"name": forms.text(form, "name")}
@@ -265,7 +267,7 @@ def rename_view(
 
 
 @router.post("/inbox/views/{view_id}/delete", dependencies=[Csrf])
-def delete_view(view_id: int, request: Request, session: DbSession, me: UiStaff) -> Response:
+def delete_view(view_id: Id, request: Request, session: DbSession, me: UiStaff) -> Response:
     """Delete a view and go back to the default inbox."""
     saved_views.delete_view(session, actor=me, view_id=view_id)
     return _back(request, "/inbox")

@@ -24,6 +24,7 @@ from fuwu.fields import render as fields_render
 from fuwu.fields import ticket_types
 from fuwu.fields.forms import Form
 from fuwu.kit.i18n import gettext
+from fuwu.kit.ids import Id, parse_id
 from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import messages as messages_service
 from fuwu.tickets import service as tickets_service
@@ -82,7 +83,7 @@ def ui(request: Request) -> dict[str, Any]:
 
 
 def ticket_context(
-    request: Request, session: Session, me: Principal, ticket_id: int
+    request: Request, session: Session, me: Principal, ticket_id: Id
 ) -> dict[str, Any]:
     """Everything the ticket page draws."""
     ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ticket_id)
@@ -104,7 +105,7 @@ def ticket_context(
     return context
 
 
-def conflict_response(request: Request, ticket_id: int) -> Response:
+def conflict_response(request: Request, ticket_id: Id) -> Response:
     """A stale version: the message and a reload link (in #flash for htmx)."""
     locale = locale_of(request)
     message = gettext(
@@ -124,7 +125,7 @@ def conflict_response(request: Request, ticket_id: int) -> Response:
 
 
 def load_form(
-    session: Session, type_key: str, timezone: str, version: int | None = None
+    session: Session, type_key: str, timezone: str, version: Id | None = None
 ) -> Form | None:
     """The type's compiled form (a given version), or None: general, unknown or broken."""
     if not type_key or type_key == GENERAL:
@@ -170,7 +171,7 @@ def new_system(me: Principal, posted: FormData | Mapping[str, str]) -> dict[str,
 
     def number(name: str) -> int | None:
         value = text(name)
-        return int(value) if value.isdigit() else None
+        return parse_id(value)
 
     return {
         "subject": text("subject"),

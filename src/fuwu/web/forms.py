@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from fuwu.errors import FIELD_LABELS, ValidationFailed
+from fuwu.kit.ids import parse_id
 from fuwu.web.errors import field_message, from_pydantic, locale_of
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -73,7 +74,7 @@ def many(form: FormData, name: str) -> list[str]:
 
 def ids(form: FormData, name: str) -> list[int]:
     """Selected ids of a checkbox list; anything that is not a number is ignored."""
-    return [int(v) for v in many(form, name) if v.isdigit()]
+    return [n for n in map(parse_id, many(form, name)) if n is not None]
 
 
 def checked(form: FormData, name: str) -> bool:
