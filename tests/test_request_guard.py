@@ -320,3 +320,24 @@ def test_a_chunked_body_is_cut_off_at_its_limit_or_before_it_starts(
     assert answer.startswith(f"HTTP/1.1 {status}".encode()), answer[:200]
     # limits in this app: 1 MiB JSON, 256 KiB uploads (chunks of 1 KiB)
     assert sent < (1100 if "json" in content_type else 300 if auth else 5)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 5000 + "]" * 5000,
+        '{"not": ' * 50 + '{"field": "priority", "op": "eq", "value": "high"}' + "}" * 50,
+        "x" * 30_000,
+        '{"all": [' + ",".join(['{"field": "priority", "op": "eq", "value": "high"}'] * 300) + "]}",
+    ],
+    ids=["brackets", "nots", "oversized", "too-many-leaves"],
+)
+def test_a_deep_or_oversized_filter_is_a_422(
+    client: TestClient, factory: Any, api_as: Any, raw: str
+) -> None:
+    response = client.get(
+        "/api/v1/tickets", params={"filter": raw}, headers=api_as(factory.user("admin"))
+    )
+    assert response.status_code == 422, response.text
+    fields = response.json()["error"]["fields"]
+    assert all(f["field"].startswith("filter") for f in fields)

@@ -32,6 +32,8 @@ FIELD_MESSAGES: dict[str, str] = {
     "incomplete": "%(field)s needs a choice at every level",
     "option_removed": "%(field)s: options already in use cannot be removed (%(detail)s); "
     "deactivate them instead",
+    "null_not_allowed": "%(field)s cannot be null; leave it out to keep its value",
+    "too_deep": "%(field)s is nested too deeply (at most %(max)s levels)",
     "nul_character": "%(field)s must not contain NUL characters",
     "self_lockout": "%(field)s: you cannot remove your own admin rights or deactivate yourself",
 }

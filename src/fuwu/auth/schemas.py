@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from fuwu.kit.ids import Id
+from fuwu.kit.patch import Patch
 
 Role = Literal["admin", "supervisor", "agent", "engineer", "customer"]
 Locale = Literal["zh_CN", "en"]
@@ -32,7 +33,9 @@ class UserCreate(Strict):
     contact_id: Id | None = None
 
 
-class UserUpdate(Strict):
+class UserUpdate(Strict, Patch):
+    NULLABLE = frozenset({"email", "locale", "phone", "district", "password", "current_password"})
+
     display_name: str | None = Field(default=None, min_length=1, max_length=100)
     email: EmailStr | None = None
     role: Role | None = None
@@ -80,7 +83,7 @@ class TeamCreate(Strict):
     member_ids: list[Id] = Field(default_factory=list)
 
 
-class TeamUpdate(Strict):
+class TeamUpdate(Strict, Patch):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
     is_active: bool | None = None

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from fuwu.kit.ids import Id
+from fuwu.kit.patch import Patch
 
 
 class Strict(BaseModel):
@@ -27,7 +28,9 @@ class ContactCreate(Strict):
     tags: list[str] = Field(default_factory=list, max_length=30)
 
 
-class ContactUpdate(Strict):
+class ContactUpdate(Strict, Patch):
+    NULLABLE = frozenset({"email", "phone", "organisation_id"})
+
     name: str | None = Field(default=None, min_length=1, max_length=100)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)
@@ -80,7 +83,9 @@ class OrganisationCreate(Strict):
     tags: list[str] = Field(default_factory=list, max_length=30)
 
 
-class OrganisationUpdate(Strict):
+class OrganisationUpdate(Strict, Patch):
+    NULLABLE = frozenset({"phone"})
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     vip_level: int | None = Field(default=None, ge=0, le=9)
     phone: str | None = Field(default=None, max_length=32)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fuwu.kit.ids import Count
+from fuwu.kit.patch import Patch
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 SURFACES = ("agent_create", "agent_edit", "portal", "web_form")
@@ -48,8 +49,10 @@ class FieldCreate(BaseModel):
         return value
 
 
-class FieldUpdate(BaseModel):
+class FieldUpdate(Patch):
     """Changes to a field; key, entity and type are fixed (retype has its own endpoint)."""
+
+    NULLABLE = frozenset({"help", "placeholder", "default"})
 
     model_config = ConfigDict(extra="forbid")
 
@@ -169,7 +172,9 @@ class TicketTypeCreate(BaseModel):
     _clean = field_validator("name", "description")(_labels)
 
 
-class TicketTypeUpdate(BaseModel):
+class TicketTypeUpdate(Patch):
+    NULLABLE = frozenset({"description"})
+
     model_config = ConfigDict(extra="forbid")
 
     name: Labels | None = None

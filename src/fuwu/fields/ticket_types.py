@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from fuwu.fields.schemas import FormDefinition, TicketTypeCreate, TicketTypeUpda
 from fuwu.fields.service import USAGE_FINDERS
 from fuwu.fields.validation import validate
 from fuwu.kit.time import utcnow
+from fuwu.web.errors import from_pydantic
 
 FORM = "ticket_form"
 DEFAULT_LAYOUT = {
@@ -99,6 +101,17 @@ def _specs(session: Session, entity: str) -> dict[str, types.FieldSpec]:
     return {r.key: spec_of(r) for r in rows}
 
 
+def parse_definition(definition: Mapping[str, Any]) -> FormDefinition:
+    """The definition's shape, or ValidationFailed naming each wrong part (`definition.…`)."""
+    try:
+        return FormDefinition.model_validate(definition)
+    except PydanticValidationError as exc:
+        errors = [from_pydantic(dict(e)) for e in exc.errors()]
+        for error in errors:
+            error["field"] = f"definition.{error['field']}".rstrip(".")
+        raise ValidationFailed(errors) from exc
+
+
 def check_definition(
     session: Session, key: str, definition: Mapping[str, Any], timezone: str, version: int = 0
 ) -> Form:
@@ -106,7 +119,7 @@ def check_definition(
     entity = entities.get("ticket")
     if entity is None:  # pragma: no cover - tickets registers itself at import
         raise Conflict("Tickets are not loaded.")
-    parsed = FormDefinition.model_validate(definition)
+    parsed = parse_definition(definition)
     specs = _specs(session, "ticket")
     errors = []
     for i, item in enumerate(parsed.fields):
@@ -151,7 +164,7 @@ def save_draft(
     """Validate and store the draft form of a type."""
     get_type(session, key)
     check_definition(session, key, definition, timezone)
-    clean = FormDefinition.model_validate(definition).model_dump(mode="json")
+    clean = parse_definition(definition).model_dump(mode="json")
     return configs.save_draft(
         session, actor_id=actor.user_id, kind=FORM, key=key, definition=clean, note=note
     )

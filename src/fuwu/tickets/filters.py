@@ -43,6 +43,8 @@ def where(session: Session, raw: str, *, user_id: int | None, timezone: str) -> 
         tree = json.loads(raw)
     except ValueError:
         raise ValidationFailed.single("filter", "invalid_json") from None
+    except RecursionError:  # thousands of nested brackets: deeper than any condition may be
+        raise ValidationFailed.single("filter", "too_deep", max=conditions.MAX_DEPTH) from None
     try:
         condition = conditions.parse(tree, schema(session), for_sql=True)
     except ValidationFailed as exc:

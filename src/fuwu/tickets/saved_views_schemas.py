@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fuwu.kit.ids import Id
+from fuwu.kit.patch import Patch
 
 Scope = Literal["personal", "team", "all"]
 
@@ -31,8 +32,10 @@ class SavedViewCreate(BaseModel):
     _strip = field_validator("name", mode="before")(_name)
 
 
-class SavedViewUpdate(BaseModel):
+class SavedViewUpdate(Patch):
     """A rename, a new condition or sort, or a different audience; omitted parts stay."""
+
+    NULLABLE = frozenset({"team_id", "columns"})
 
     model_config = ConfigDict(extra="forbid")
 

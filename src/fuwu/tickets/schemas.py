@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from fuwu.kit.ids import Count, Id
+from fuwu.kit.patch import Patch
 
 Priority = Literal["low", "normal", "high", "urgent"]
 Channel = Literal[
@@ -57,7 +58,9 @@ class TicketCreate(Strict):
     _custom = field_validator("custom")(_check_custom)
 
 
-class TicketUpdate(Strict):
+class TicketUpdate(Strict, Patch):
+    NULLABLE = frozenset({"customer_id", "assignee_id", "team_id", "version"})
+
     subject: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=50_000)
     status: StatusKey | None = None

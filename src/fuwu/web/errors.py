@@ -39,6 +39,7 @@ PYDANTIC_CODES = {
     "less_than_equal": "out_of_range",
     "greater_than": "out_of_range",
     "less_than": "out_of_range",
+    "null_not_allowed": "null_not_allowed",
 }
 STATUS_MESSAGES = {
     404: "Not found.",

@@ -85,7 +85,7 @@ def _body_nuls(content_type: str, body: bytes) -> list[str]:
     if "json" in content_type:
         try:
             return nul_paths(json.loads(body))
-        except ValueError:  # not JSON: the route's own parser names that
+        except (ValueError, RecursionError):  # not JSON: the route's own parser names that
             return []
     return []
 
