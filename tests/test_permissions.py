@@ -229,15 +229,38 @@ def test_customer_cannot_attach_a_file_to_an_internal_note(client, world):
     assert response.status_code == 422
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"customer_id": "team_y_customer"},
+        {"team_id": "team"},
+        {"assignee_id": "agent_x"},
+        {"tags": ["vip"]},
+        {"channel": "phone"},
+        {"customer": {"name": "Someone else", "email": "else@example.com"}},
+    ],
+    ids=["customer_id", "team_id", "assignee_id", "tags", "channel", "customer"],
+)
+def test_a_customer_cannot_set_what_the_portal_does_not_offer(client, world, extra):
+    ids = {
+        "team_y_customer": world["tickets"]["team_y"].customer_id,
+        "team": world["tickets"]["team"].team_id,
+        "agent_x": world["users"]["agent_x"].id,
+    }
+    body = {k: ids.get(v, v) if isinstance(v, str) else v for k, v in extra.items()}
+    response = client.post(
+        "/api/v1/tickets",
+        json={"subject": "Portal ticket", **body},
+        headers=world["headers"]["customer_a"],
+    )
+    assert response.status_code == 422, response.text
+    assert [f["field"] for f in response.json()["error"]["fields"]] == list(extra)
+
+
 def test_customer_ticket_is_always_their_own_and_unrouted(client, world):
     response = client.post(
         "/api/v1/tickets",
-        json={
-            "subject": "Portal ticket",
-            "customer_id": world["tickets"]["team_y"].customer_id,
-            "team_id": world["tickets"]["team"].team_id,
-            "assignee_id": world["users"]["agent_x"].id,
-        },
+        json={"subject": "Portal ticket", "priority": "high"},
         headers=world["headers"]["customer_a"],
     )
     assert response.status_code == 201, response.text
@@ -245,6 +268,7 @@ def test_customer_ticket_is_always_their_own_and_unrouted(client, world):
     assert (body["customer"]["id"], body["team"], body["assignee"], body["channel"]) == (
         world["ids"]["contact_a"], None, None, "portal",
     )  # fmt: skip
+    assert body["priority"] == "high"
 
 
 def test_read_only_token_cannot_write(client, factory, api_as):

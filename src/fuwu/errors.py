@@ -34,6 +34,8 @@ FIELD_MESSAGES: dict[str, str] = {
     "deactivate them instead",
     "null_not_allowed": "%(field)s cannot be null; leave it out to keep its value",
     "too_deep": "%(field)s is nested too deeply (at most %(max)s levels)",
+    "reserved": "%(field)s is the name of a staff member; choose another",
+    "not_settable": "%(field)s cannot be set by customers",
     "nul_character": "%(field)s must not contain NUL characters",
     "self_lockout": "%(field)s: you cannot remove your own admin rights or deactivate yourself",
 }

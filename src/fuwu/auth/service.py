@@ -132,6 +132,8 @@ def create_user(
     """Add a user (admin only); staff get team scope unless admin or supervisor."""
     _require_admin(actor)
     _check_unique(session, username=data.username, email=data.email, own_id=None)
+    if data.role == "customer":
+        _check_not_staff_name(session, data.display_name)
     if data.password is not None:
         passwords.check_policy(data.password)
     default_scope = "all" if data.role in ("admin", "supervisor") else "team"
@@ -191,6 +193,8 @@ def update_user(
     ):
         raise ValidationFailed.single("role", "self_lockout")  # an admin cannot lock themselves out
     _check_unique(session, username=None, email=changes.get("email"), own_id=user.id)
+    if changes.get("role", user.role) == "customer" and "display_name" in changes:
+        _check_not_staff_name(session, changes["display_name"])
     before = _snapshot(user, [t.id for t in user.teams])
     password = changes.pop("password", None)
     if password is not None:
@@ -210,6 +214,16 @@ def update_user(
         session, actor=actor, entity="user", entity_id=user.id, before=before, after=after, ip=ip
     )
     return user
+
+
+def _check_not_staff_name(session: Session, display_name: str) -> None:
+    """A customer may not take a staff member's name (or username): replies are shown with the
+    author's name, and a customer named like an agent could pose as support."""
+    wanted = "".join(display_name.split()).casefold()
+    staff = session.execute(select(User.display_name, User.username).where(User.role != "customer"))
+    for name, username in staff:
+        if wanted in ("".join(name.split()).casefold(), username.casefold()):
+            raise ValidationFailed.single("display_name", "reserved")
 
 
 def _end_other_credentials(session: Session, *, actor: Principal, user_id: int) -> None:

@@ -23,6 +23,7 @@ from fuwu.config import Settings
 from fuwu.errors import ValidationFailed
 from fuwu.kit.ids import MAX_ID, Id
 from fuwu.kit.time import utcnow
+from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import export, repository, saved_views
 from fuwu.tickets import filters as ticket_filters
 from fuwu.tickets import messages as messages_service
@@ -102,9 +103,23 @@ def _create_ticket(
         timezone=settings.timezone,
         default_channel="api",
     )
+    read = readable(session, actor, ticket, settings.timezone)
     # Commit in this thread: the sooner the transaction ends, the sooner its locks do.
     session.commit()
-    return _json(TicketRead.model_validate(ticket), 201)
+    return _json(read, 201)
+
+
+def readable(session: Session, actor: Principal, ticket: object, timezone: str) -> TicketRead:
+    """A ticket as this caller may read it: customers get only the custom fields the portal
+    layout of the ticket's form shows them (never the agents' serial numbers, warranty…)."""
+    read = TicketRead.model_validate(ticket)
+    if not actor.is_staff:
+        read.custom = custom_fields.customer_view(
+            session, read.custom, type_key=read.type,
+            form_version=getattr(ticket, "form_version", None),
+            timezone=timezone,
+        )  # fmt: skip
+    return read
 
 
 FILTER_HELP = (
@@ -137,10 +152,14 @@ def ticket_filter(
 ) -> repository.TicketFilter:
     """The filters a ticket list or export accepts, as query parameters."""
     where = None
+    readable_fields = (
+        None if actor.is_staff else custom_fields.customer_fields(session, settings.timezone)
+    )
     if filter_:
         where = ticket_filters.where(
-            session, filter_, user_id=actor.user_id, timezone=settings.timezone
-        )
+            session, filter_, user_id=actor.user_id, timezone=settings.timezone,
+            readable=readable_fields,
+        )  # fmt: skip
     view_sort = None
     if view is not None:
         view_where, view_sort = saved_views.applied(
@@ -148,6 +167,7 @@ def ticket_filter(
         )
         where = view_where if where is None else and_(view_where, where)
     return repository.TicketFilter(
+        readable=readable_fields,
         where=where,
         status=_split(status),
         status_category=_split(status_category),
@@ -171,6 +191,7 @@ Filters = Annotated[repository.TicketFilter, Depends(ticket_filter)]
 
 @router.get("/tickets", response_model=TicketPage)
 def list_tickets(
+    request: Request,
     session: DbSession,
     actor: Reader,
     filters: Filters,
@@ -187,7 +208,9 @@ def list_tickets(
     rows, next_cursor = repository.list_tickets(
         session, actor=actor, filters=filters, sort=sort, limit=limit, cursor=cursor
     )
-    return TicketPage(items=[TicketRead.model_validate(t) for t in rows], next_cursor=next_cursor)
+    zone = request.app.state.settings.timezone
+    items = [readable(session, actor, t, zone) for t in rows]
+    return TicketPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/tickets/export.csv", response_class=Response)
@@ -213,8 +236,9 @@ def export_tickets(
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketRead)
-def get_ticket(ticket_id: Id, session: DbSession, actor: Reader) -> object:
-    return tickets_service.get_ticket(session, actor=actor, ticket_id=ticket_id)
+def get_ticket(ticket_id: Id, request: Request, session: DbSession, actor: Reader) -> object:
+    ticket = tickets_service.get_ticket(session, actor=actor, ticket_id=ticket_id)
+    return readable(session, actor, ticket, request.app.state.settings.timezone)
 
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketRead)

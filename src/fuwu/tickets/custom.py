@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from fuwu.errors import ValidationFailed
 from fuwu.fields import ticket_types
+from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
 from fuwu.fields.validation import variables_for
 from fuwu.tickets import fields as _registration  # noqa: F401 - registers the ticket entity
@@ -49,6 +50,22 @@ def _refuse_any(submitted: Mapping[str, Any]) -> None:
         )
 
 
+CUSTOMER_SURFACES = frozenset({"portal", "web_form"})
+
+
+def _refuse_unoffered(form: Form, surface: str, submitted: Mapping[str, Any]) -> None:
+    """Customers' surfaces take only the fields they lay out: an agent-only field sent by a
+    customer is refused by name (staff surfaces keep ignoring fields they do not show)."""
+    if surface not in CUSTOMER_SURFACES:
+        return
+    offered = form.inputs(surface)
+    refused = [k for k in submitted if k in form.specs and k not in offered]
+    if refused:
+        raise ValidationFailed(
+            [{"field": f"custom.{k}", "code": "not_settable", "params": {}} for k in refused]
+        )
+
+
 def on_create(
     session: Session,
     *,
@@ -71,6 +88,7 @@ def on_create(
                 ]
             )
         return {}, None
+    _refuse_unoffered(form, surface, submitted)
     values = ticket_types.apply(
         session, form=form, surface=surface, submitted=submitted, system=system, previous=None,
         variables=variables_for(actor_id, timezone),
@@ -106,9 +124,48 @@ def on_update(
                 ]
             )
         return dict(previous), None
+    _refuse_unoffered(form, surface, submitted)
     values = ticket_types.apply(
         session, form=form, surface=surface, submitted=submitted, system=system,
         previous=previous, variables=variables_for(actor_id, timezone), record_id=ticket_id,
     )  # fmt: skip
     kept = {k: v for k, v in previous.items() if k not in form.specs}
     return {**kept, **values}, form.version
+
+
+# ---------------------------------------------------------------- what a customer may read
+
+
+def portal_keys(
+    session: Session, *, type_key: str, form_version: int | None, timezone: str
+) -> frozenset[str]:
+    """The custom fields the portal layout of this ticket's form shows its customer."""
+    if type_key == GENERAL:
+        return frozenset()
+    form = ticket_types.form(session, type_key, timezone, form_version)
+    return frozenset(form.custom_keys("portal")) if form is not None else frozenset()
+
+
+def customer_view(
+    session: Session,
+    custom: Mapping[str, Any],
+    *,
+    type_key: str,
+    form_version: int | None,
+    timezone: str,
+) -> dict[str, Any]:
+    """A ticket's custom values as its customer may read them: only the portal layout's."""
+    shown = portal_keys(session, type_key=type_key, form_version=form_version, timezone=timezone)
+    return {k: v for k, v in custom.items() if k in shown}
+
+
+def customer_fields(session: Session, timezone: str) -> dict[str, frozenset[str]]:
+    """Custom field → the public types whose published portal layout shows it: what a customer
+    may filter and export by, and on which tickets (agent-only fields are never probed)."""
+    types: dict[str, set[str]] = {}
+    for row in ticket_types.list_types(session):
+        if row.public:
+            shown = portal_keys(session, type_key=row.key, form_version=None, timezone=timezone)
+            for key in shown:
+                types.setdefault(key, set()).add(row.key)
+    return {key: frozenset(keys) for key, keys in types.items()}

@@ -24,6 +24,7 @@ from fuwu.fields.forms import spec_of
 from fuwu.fields.models import ACTIVE, FieldDef
 from fuwu.fields.types import FieldSpec
 from fuwu.kit.i18n import gettext
+from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import repository
 from fuwu.tickets.models import Ticket
 
@@ -54,6 +55,7 @@ def export_csv(
             .where(FieldDef.entity == "ticket", FieldDef.status == ACTIVE)
             .order_by(FieldDef.position, FieldDef.id)
         )
+        if filters.readable is None or f.key in filters.readable
     ]
     out = io.StringIO()
     out.write("\ufeff")  # Excel reads UTF-8 only with a BOM
@@ -70,6 +72,11 @@ def export_csv(
     for row in session.execute(stmt).mappings():
         plain = [_plain(row[key], zone) for key, _ in COLUMNS]
         custom = row["custom"] or {}
+        if not actor.is_staff:  # only what the portal layout of this ticket's form shows
+            custom = custom_fields.customer_view(
+                session, custom, type_key=row["type_key"], form_version=row["form_version"],
+                timezone=timezone,
+            )  # fmt: skip
         writer.writerow(plain + [_shown(s, custom.get(s.key), locale) for s in specs])
     return out.getvalue()
 

@@ -8,6 +8,7 @@ tickets. Sorting by a custom field puts empty values last and pages with a keyse
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -26,17 +27,30 @@ from fuwu.tickets.models import Ticket
 MAX_FILTER = 20_000  # characters of JSON
 
 
-def schema(session: Session) -> dict[str, FieldRef]:
-    """Every field a ticket list can filter or sort on: system columns and custom fields."""
+def schema(session: Session, readable: Collection[str] | None = None) -> dict[str, FieldRef]:
+    """Every field a ticket list can filter or sort on: system columns and custom fields (only
+    the `readable` ones when given: a customer cannot probe fields the portal does not show)."""
     entity = entities.get("ticket")
     assert entity is not None, ticket_fields.__name__  # registered at import of that module
     rows = session.scalars(select(FieldDef).where(FieldDef.entity == "ticket"))
-    specs = {r.key: spec_of(r) for r in rows}
+    specs = {r.key: spec_of(r) for r in rows if readable is None or r.key in readable}
     return {**entity.system_refs(), **custom_refs(entity, specs)}
 
 
-def where(session: Session, raw: str, *, user_id: int | None, timezone: str) -> ColumnElement[bool]:
-    """The WHERE clause of a `filter` parameter; 422 naming the wrong part otherwise."""
+def where(
+    session: Session,
+    raw: str,
+    *,
+    user_id: int | None,
+    timezone: str,
+    readable: Mapping[str, Collection[str]] | None = None,
+) -> ColumnElement[bool]:
+    """The WHERE clause of a `filter` parameter; 422 naming the wrong part otherwise.
+
+    `readable` (customers): custom field → the ticket types on which the reader sees it. Other
+    fields are unknown to the filter, and a field used matches only tickets of those types, so
+    no condition can test a value the reader could not read.
+    """
     if len(raw) > MAX_FILTER:
         raise ValidationFailed.single("filter", "too_long", max=MAX_FILTER)
     try:
@@ -46,17 +60,25 @@ def where(session: Session, raw: str, *, user_id: int | None, timezone: str) -> 
     except RecursionError:  # thousands of nested brackets: deeper than any condition may be
         raise ValidationFailed.single("filter", "too_deep", max=conditions.MAX_DEPTH) from None
     try:
-        condition = conditions.parse(tree, schema(session), for_sql=True)
+        condition = conditions.parse(tree, schema(session, readable), for_sql=True)
     except ValidationFailed as exc:
         for error in exc.errors:
             error["field"] = f"filter.{error['field']}"
         raise
-    return condition.to_sql(variables_for(user_id, timezone))
+    clause = condition.to_sql(variables_for(user_id, timezone))
+    if readable is None:
+        return clause
+    limits = [
+        Ticket.type_key.in_(sorted(readable[k])) for k in condition.fields_used if k in readable
+    ]
+    return and_(clause, *limits)
 
 
-def sort_ref(session: Session, key: str) -> FieldRef | None:
+def sort_ref(
+    session: Session, key: str, readable: Collection[str] | None = None
+) -> FieldRef | None:
     """The custom field to sort on, or None when `key` is not a sortable custom field."""
-    ref = schema(session).get(key)
+    ref = schema(session, readable).get(key)
     if ref is None or ref.column is None or key in _system_keys():
         return None
     return ref

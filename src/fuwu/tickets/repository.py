@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +50,8 @@ class TicketFilter:
     created_before: datetime | None = None
     where: ColumnElement[bool] | None = None  # `filter`, in the condition language
     sort: str | None = None  # a saved view's sort, used when the caller asks for none
+    # Custom field → ticket types on which the caller may read it (None: all, for staff).
+    readable: Mapping[str, frozenset[str]] | None = None
 
 
 def _id_or_error(value: str, name: str) -> int:
@@ -130,7 +132,10 @@ def list_tickets(
     """One page of tickets and the cursor of the next page (None on the last page)."""
     key, desc = sort.lstrip("-+ "), sort.startswith("-")
     if key not in SORTS:
-        custom = ticket_filters.sort_ref(session, key)
+        # Customers sort by system columns only: a custom field's order would tell them about
+        # the values of tickets whose type does not show it.
+        readable = None if filters.readable is None else ()
+        custom = ticket_filters.sort_ref(session, key, readable)
         if custom is not None:
             return _list_by_custom(session, actor, filters, custom, desc, limit, cursor)
     key, desc = parse_sort(sort)
@@ -223,6 +228,7 @@ class TicketRow:
     team_id: int | None
     created_by_id: int | None
     custom: dict[str, Any]
+    form_version: int | None
     tags: list[str]
     created_at: datetime
     updated_at: datetime

@@ -146,6 +146,7 @@ def create_ticket(
     elif actor.contact_id is None:
         raise PermissionDenied()
     else:
+        _refuse_staff_fields(data)
         customer_id, assignee_id, team_id = actor.contact_id, None, None
     # The people the ticket names and their names for the answer, in one query.
     refs = repository.people_refs(
@@ -174,6 +175,19 @@ def create_ticket(
         custom=values,
         form_version=form_version,
     )
+
+
+# What a customer's new ticket may say: what the portal's new-ticket page offers. Channel,
+# tags, the customer and the routing are set by the system and the agents, never by customers.
+CUSTOMER_SETS = frozenset({"subject", "description", "type", "priority", "custom"})
+
+
+def _refuse_staff_fields(data: TicketCreate) -> None:
+    refused = sorted(data.model_fields_set - CUSTOMER_SETS)
+    if refused:
+        raise ValidationFailed(
+            [{"field": name, "code": "not_settable", "params": {}} for name in refused]
+        )
 
 
 def _staff_customer_id(session: Session, *, actor: Principal, data: TicketCreate) -> int | None:
