@@ -743,14 +743,27 @@ def test_html_upload_is_served_as_bytes(client, factory, api_as):
 
 
 @pytest.mark.parametrize(
-    "filename", ["setup.exe", "SETUP.EXE", "..\\..\\evil.exe", "report.pdf.exe"]
+    ("filename", "content"),
+    [
+        ("setup.exe", b"plain text"),
+        ("SETUP.EXE", b"plain text"),
+        ("..\\..\\evil.exe", b"plain text"),
+        ("report.pdf.exe", b"plain text"),
+        ("setup.exe.", b"plain text"),
+        ("setup.exe . .", b"plain text"),
+        ("setup.exe::$DATA", b"plain text"),
+        ("ｓｅｔｕｐ.ｅｘｅ", b"plain text"),  # full-width letters, NFKC-equal to setup.exe
+        ("invoice.pdf", b"MZ\x90\x00\x03 a Windows program"),
+        ("photo.jpg", b"\x7fELF\x02\x01 a Linux program"),
+        ("notes.txt", b"#!/bin/sh\nrm -rf /"),
+    ],
 )
-def test_executable_upload_is_refused(app, client, factory, api_as, settings, filename):
+def test_executable_upload_is_refused(app, client, factory, api_as, settings, filename, content):
     headers = api_as(factory.user("agent"))
     ticket = factory.ticket("Virus?")
     response = client.post(
         f"/api/v1/tickets/{ticket.id}/attachments",
-        files={"file": (filename, b"MZ\x90\x00 not really a program", "application/octet-stream")},
+        files={"file": (filename, content, "application/octet-stream")},
         headers=headers,
     )
     assert response.status_code == 422, response.text

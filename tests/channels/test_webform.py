@@ -46,6 +46,7 @@ FILLED = {
     "product": "滚筒洗衣机",
     "fault_type": "noise",
 }
+JPEG = b"\xff\xd8\xff\xe0"  # the first bytes of a JPEG file
 DONE = re.compile(r"^/forms/repair/done/([^?]+)\?")
 
 
@@ -278,8 +279,8 @@ def test_rate_limit_window_forgets_old_submissions(app: FastAPI) -> None:
 
 def test_files_become_attachments_and_the_photo_field(client: TestClient, app: FastAPI) -> None:
     files = [
-        ("photos", ("机器.jpg", b"\xff\xd8jpeg-bytes", "image/jpeg")),
-        ("photos", ("铭牌.png", b"\x89PNG-bytes", "image/png")),
+        ("photos", ("机器.jpg", b"\xff\xd8\xffjpeg-bytes", "image/jpeg")),
+        ("photos", ("铭牌.png", b"\x89PNG\r\n\x1a\n-bytes", "image/png")),
     ]
     response = send(client, app, files=files)
     assert response.status_code == 303, response.text
@@ -295,8 +296,8 @@ def test_oversize_file_is_refused_by_name_and_nothing_is_created(
 ) -> None:
     app = make_webform_app(attachment_max_bytes=1024)
     files = [
-        ("photos", ("small.jpg", b"x" * 100, "image/jpeg")),
-        ("photos", ("big-photo.jpg", b"x" * 2048, "image/jpeg")),
+        ("photos", ("small.jpg", JPEG + b"x" * 100, "image/jpeg")),
+        ("photos", ("big-photo.jpg", JPEG + b"x" * 2048, "image/jpeg")),
         ("photos", ("setup.exe", b"MZ", "application/octet-stream")),
     ]
     with TestClient(app) as client:
@@ -503,3 +504,22 @@ def test_embedded_answers_stay_frameable(client: TestClient, app: FastAPI) -> No
     done = client.get(sent.headers["location"])
     assert "frame-ancestors 'none'" not in done.headers["content-security-policy"]
     assert 'target="_blank"' in done.text  # the status page itself is never framed
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("机器.jpg", b"%PDF-1.7 not a picture", "不是图片"),
+        ("setup.exe.", b"harmless text", "不接受此类文件"),
+        ("照片.jpg", b"MZ\x90\x00 a program called a photo", "不接受此类文件"),
+    ],
+    ids=["pdf-as-photo", "trailing-dot", "program-as-photo"],
+)
+def test_a_photo_field_takes_pictures_only_whatever_the_name(
+    client: TestClient, app: FastAPI, name: str, content: bytes, message: str
+) -> None:
+    response = send(client, app, files=[("photos", (name, content, "image/jpeg"))])
+    assert response.status_code == 422
+    assert message in response.text
+    assert tickets(app) == []
+    assert count(app, Attachment) == 0

@@ -23,6 +23,7 @@ LOGIN_WINDOW = timedelta(minutes=15)
 # Writing last_used_at on every request would serialise API reads on SQLite; a few minutes'
 # precision is what an admin deciding whether a token is still in use needs.
 TOKEN_TOUCH_EVERY = timedelta(minutes=5)
+ADDRESS_FAILURES_FACTOR = 5
 
 
 def _sha256(value: str) -> str:
@@ -32,26 +33,32 @@ def _sha256(value: str) -> str:
 def authenticate(
     session: Session, *, username: str, password: str, ip: str | None, max_failures: int
 ) -> User:
-    """The active user with this username and password; failures are counted and limited."""
-    keys = [f"user:{username.lower()}"] + ([f"ip:{ip}"] if ip else [])
+    """The active user with this username and password; failures are counted and limited.
+
+    A failure counts once against the (username, address) pair, which locks after
+    `max_failures`, and once against the address, which locks after ADDRESS_FAILURES_FACTOR
+    times as many (one address trying many usernames). Nobody can lock a user out from
+    another address.
+    """
+    pair, address = f"login:{username.lower()[:100]}|{ip or '-'}", f"ip:{ip or '-'}"
     since = utcnow() - LOGIN_WINDOW
-    failures = (
-        session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.key.in_(keys), LoginAttempt.at > since)
-        )
-        or 0
-    )
-    if failures >= max_failures:
+    rows = session.execute(
+        select(LoginAttempt.key, func.count())
+        .where(LoginAttempt.key.in_([pair, address]), LoginAttempt.at > since)
+        .group_by(LoginAttempt.key)
+    ).all()
+    counted = {str(row[0]): int(row[1]) for row in rows}
+    if (
+        counted.get(pair, 0) >= max_failures
+        or counted.get(address, 0) >= max_failures * ADDRESS_FAILURES_FACTOR
+    ):
         raise RateLimited("Too many failed sign-ins. Try again in %(minutes)s minutes.", minutes=15)
     user = get_user_by_username(session, username)
     ok = passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
-        for key in keys:
-            session.add(LoginAttempt(key=key))
+        session.add_all([LoginAttempt(key=pair), LoginAttempt(key=address)])
         raise NotAuthenticated("Wrong username or password.")
-    session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == pair))
     user.last_login_at = utcnow()
     return user
 

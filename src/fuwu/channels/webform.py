@@ -29,6 +29,7 @@ from fuwu.fields import ticket_types
 from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
 from fuwu.fields.validation import validate
+from fuwu.kit import files
 from fuwu.kit.contact_points import normalise_email, normalise_phone
 from fuwu.kit.storage import LocalStore
 from fuwu.kit.time import utcnow
@@ -251,8 +252,11 @@ def _reach_errors(email: str, phone: str) -> list[dict[str, Any]]:
     return errors
 
 
-def _upload_errors(uploads: Sequence[Upload], policy: Policy) -> list[dict[str, Any]]:
-    """Too many files, a blocked type or a file over the size limit, naming the file."""
+def _upload_errors(
+    uploads: Sequence[Upload], policy: Policy, image_fields: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Too many files, a blocked type, not an image for an image field, or a file over the
+    size limit, naming the file."""
     errors: list[dict[str, Any]] = []
     if len(uploads) > policy.max_files:
         errors.append(
@@ -261,8 +265,11 @@ def _upload_errors(uploads: Sequence[Upload], policy: Policy) -> list[dict[str, 
     blocked = {e.lower() for e in policy.blocked_extensions}
     for upload in uploads:
         params = {"file": upload.name, "max": policy.max_bytes}
-        if PurePosixPath(upload.name).suffix.lower() in blocked:
+        first = files.head(upload.stream)
+        if files.refused(upload.name, first, blocked):
             errors.append({"field": "attachments", "code": "file_blocked_type", "params": params})
+        elif upload.field in image_fields and not files.is_image(first):
+            errors.append({"field": "attachments", "code": "file_not_image", "params": params})
         elif upload.size is not None and upload.size > policy.max_bytes:
             errors.append({"field": "attachments", "code": "file_too_large", "params": params})
         elif upload.size == 0:
@@ -319,7 +326,8 @@ def submit(
         _count_submission(session, ip=ip, window=policy.rate_window)
         return status_links.decoy()
     payload, errors = _ticket_data(form, ticket_type, data, locale)
-    errors += _upload_errors(data.uploads, policy)
+    images = frozenset(k for k in file_fields(form) if form.specs[k].type == "image")
+    errors += _upload_errors(data.uploads, policy, images)
     ticket = tickets_service.create_ticket(
         session,
         actor=Principal.system(),

@@ -46,6 +46,7 @@ FILE_MESSAGES = {
     "too_many_files": "Send at most %(max)s files.",
     "file_too_large": "%(file)s is too large: at most %(size)s per file.",
     "file_blocked_type": "%(file)s cannot be sent: this type of file is not accepted.",
+    "file_not_image": "%(file)s is not a picture (JPEG, PNG, GIF, WebP or HEIC).",
     "file_empty": "%(file)s is empty.",
 }
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from fuwu.auth.principal import Principal
 from fuwu.errors import NotFound, PermissionDenied, ValidationFailed
 from fuwu.jobs import service as jobs
+from fuwu.kit import files
 from fuwu.kit.storage import LocalStore, TooLarge
 from fuwu.kit.time import utcnow
 from fuwu.tickets.models import Attachment, Message, Ticket, TicketEvent
@@ -149,8 +150,7 @@ def add_attachment(
         if message is None or message.ticket_id != ticket.id or hidden:
             raise ValidationFailed.single("message_id", "not_found")
     name = _safe_filename(filename)
-    suffix = PurePosixPath(name).suffix.lower()
-    if suffix in {e.lower() for e in blocked_extensions}:
+    if files.refused(name, files.head(stream), {e.lower() for e in blocked_extensions}):
         raise ValidationFailed.single("file", "blocked_type")
     try:
         sha, size = store.save(stream, max_bytes=max_bytes)

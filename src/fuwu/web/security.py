@@ -40,7 +40,7 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
-                if not path.startswith("/api/docs") and "content-security-policy" not in headers:
+                if "content-security-policy" not in headers:
                     # A route that sets its own policy (the embeddable web form) also decides
                     # who may frame it; X-Frame-Options: DENY would contradict it.
                     headers["X-Frame-Options"] = headers.get("X-Frame-Options", "DENY")
