@@ -45,3 +45,28 @@ def fail(session: Session, payload: dict[str, Any], job: JobInfo) -> None:
     if unless and Path(unless).exists():
         return
     raise RuntimeError(f"boom on attempt {job.attempt}")
+
+
+@handler("test.send")
+def send(session: Session, payload: dict[str, Any], job: JobInfo) -> None:
+    """'Send a message' (append a line to a file: a side effect outside the database), then
+    fail on the first attempt, as a commit that fails after the send would."""
+    _effect(session, job, action="before-send")
+
+    def deliver(key: str) -> None:
+        with Path(payload["outbox"]).open("a", encoding="utf-8") as out:
+            out.write(f"{key}\n")
+
+    job.once("mail", deliver)
+    if job.attempt == 1:
+        raise RuntimeError("the commit after sending failed")
+
+
+@handler("test.stop")
+def stop(session: Session, payload: dict[str, Any], job: JobInfo) -> None:
+    """Ask the worker running this job to stop (it is in the payload's registry)."""
+    _effect(session, job)
+    STOPPING[payload["worker"]].set()
+
+
+STOPPING: dict[str, threading.Event] = {}

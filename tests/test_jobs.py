@@ -315,3 +315,51 @@ def test_a_slow_job_past_its_lease_is_not_taken_over_while_its_worker_lives(app)
     done = job(app, job_id)
     assert (done.state, done.attempts, done.locked_by) == ("done", 1, "slow")
     assert len(effects(app)) == 1
+
+
+def test_a_side_effect_is_not_repeated_when_the_job_is_retried(app, tmp_path):
+    outbox = tmp_path / "outbox.txt"
+    job_id = enqueue(app, "test.send", {"outbox": str(outbox)}, idempotency_key="mail:42")
+    worker = Worker(app.state.writer, lease_seconds=30, name="w1")
+    worker.run_until_idle()
+    assert job(app, job_id).state == "queued"  # the first attempt failed after sending
+    make_due(app, job_id)
+    worker.run_until_idle()
+    assert job(app, job_id).state == "done"
+    assert outbox.read_text().splitlines() == ["mail:42:mail"]  # sent once, with its key
+
+
+def test_jobs_claimed_but_not_started_are_released_at_once(app):
+    worker = Worker(app.state.writer, lease_seconds=300, name="w-stop")
+    support_jobs.STOPPING["w-stop"] = worker.stopping
+    first = enqueue(app, "test.stop", {"worker": "w-stop"})
+    rest = [enqueue(app, "test.effect") for _ in range(3)]
+    assert worker.run_once(batch=10) == 4
+    assert job(app, first).state == "done"
+    for job_id in rest:
+        released = job(app, job_id)
+        assert (released.state, released.attempts, released.locked_by) == ("queued", 0, None)
+    other = Worker(app.state.writer, lease_seconds=300, name="w-next")
+    other.run_until_idle()  # no wait for a lease
+    assert {job(app, j).state for j in rest} == {"done"}
+
+
+def test_a_database_error_mid_batch_releases_the_jobs_not_started(app, monkeypatch):
+    ids = [enqueue(app, "test.effect") for _ in range(3)]
+    worker = Worker(app.state.writer, lease_seconds=300, name="w-db")
+    real_run = worker._run
+    calls = []
+
+    def flaky(job_id: int) -> None:
+        calls.append(job_id)
+        if len(calls) == 2:
+            raise ConnectionError("server closed the connection unexpectedly")
+        real_run(job_id)
+
+    monkeypatch.setattr(worker, "_run", flaky)
+    with pytest.raises(ConnectionError):
+        worker.run_once(batch=10)
+    assert job(app, ids[0]).state == "done"
+    assert job(app, ids[1]).state == "running"  # started: its lease decides (at least once)
+    released = job(app, ids[2])
+    assert (released.state, released.attempts, released.locked_by) == ("queued", 0, None)

@@ -48,3 +48,16 @@ class DomainEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobEffect(Base):
+    """A side effect outside the database (an email sent, a webhook delivered) that a job
+    performed, recorded in its own transaction at once: a retry of the job after its own
+    commit failed finds it here and does not repeat it (`JobInfo.once`)."""
+
+    __tablename__ = "job_effect"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(250), unique=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

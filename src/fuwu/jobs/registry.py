@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
+
+EffectRunner = Callable[[str, Callable[[str], None]], bool]
+
+
+def _no_ledger(name: str, effect: Callable[[str], None]) -> bool:
+    effect(name)
+    return True
 
 
 @dataclass(frozen=True)
@@ -17,6 +24,23 @@ class JobInfo:
     kind: str
     attempt: int
     idempotency_key: str | None
+    ledger: EffectRunner = field(default=_no_ledger, repr=False)
+
+    def effect_key(self, name: str) -> str:
+        """The key of one side effect of this job, the same on every attempt."""
+        return f"{self.idempotency_key or f'job:{self.id}'}:{name}"[:250]
+
+    def once(self, name: str, effect: Callable[[str], None]) -> bool:
+        """Run a side effect outside the database (send an email, call a webhook) unless an
+        earlier attempt of this job already did; False when it was skipped.
+
+        Handlers run at least once: a job whose commit failed after its email went out is
+        run again. The effect is recorded by `effect_key(name)` in a transaction of its own
+        right after it succeeded, so the retry skips it. `effect` gets that key to pass on
+        where the other side deduplicates too (Message-ID, an Idempotency-Key header): the
+        record can still be lost if the process dies between the effect and the record.
+        """
+        return self.ledger(self.effect_key(name), effect)
 
 
 Handler = Callable[[Session, dict[str, Any], JobInfo], None]

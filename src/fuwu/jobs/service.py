@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from fuwu.db import Children, New, table
 from fuwu.errors import NotFound
 from fuwu.jobs import registry
-from fuwu.jobs.models import DomainEvent, Job
+from fuwu.jobs.models import DomainEvent, Job, JobEffect
 from fuwu.kit.time import utcnow
 
 
@@ -138,6 +138,28 @@ def claim(session: Session, *, worker_id: str, lease_seconds: int, batch: int = 
             )
         )
     return ids
+
+
+def release(session: Session, job_ids: Sequence[int], *, worker_id: str) -> int:
+    """Give back jobs this worker claimed but did not start (it is stopping, or the database
+    failed under it): queued again at once, the claim not counted as an attempt."""
+    if not job_ids:
+        return 0
+    result = session.execute(
+        update(Job)
+        .where(Job.id.in_(list(job_ids)), Job.state == "running", Job.locked_by == worker_id)
+        .values(state="queued", locked_by=None, locked_until=None, attempts=Job.attempts - 1)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def effect_done(session: Session, key: str) -> bool:
+    """Whether a side effect with this key was recorded."""
+    return session.scalar(select(JobEffect.id).where(JobEffect.key == key)) is not None
+
+
+def record_effect(session: Session, key: str, job_id: int | None) -> None:
+    session.add(JobEffect(key=key, job_id=job_id))
 
 
 def backoff(attempt: int) -> timedelta:

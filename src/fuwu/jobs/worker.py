@@ -7,6 +7,7 @@ import os
 import socket
 import threading
 import traceback
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,11 +42,49 @@ class Worker:
             ids = jobs_service.claim(
                 session, worker_id=self.worker_id, lease_seconds=self.lease_seconds, batch=batch
             )
-        for job_id in ids:
-            if self.stopping.is_set():
-                break
-            self._run(job_id)
+        started = 0
+        try:
+            for job_id in ids:
+                if self.stopping.is_set():
+                    break
+                started += 1
+                self._run(job_id)
+        finally:
+            self._release(ids[started:])
         return len(ids)
+
+    def _release(self, job_ids: list[int]) -> None:
+        """Hand back claimed jobs that were not started, instead of leaving them to the lease;
+        when even that fails (the database is down), the lease brings them back."""
+        if not job_ids:
+            return
+        try:
+            with transaction(self.writer) as session:
+                jobs_service.release(session, job_ids, worker_id=self.worker_id)
+        except Exception:
+            log.exception("could not release jobs %s; their lease will", job_ids)
+
+    @staticmethod
+    def _ledger(session: Session, job_id: int) -> registry.EffectRunner:
+        """`JobInfo.once` for a job running in `session`.
+
+        An effect ends an atomic phase (the idempotency-key pattern): its record commits at
+        once, with the handler's writes before it, and the job's row is locked again for the
+        rest. A second transaction for the record is no option: on SQLite it would wait for
+        the write lock this very job holds.
+        """
+
+        def run(key: str, effect: Callable[[str], None]) -> bool:
+            if jobs_service.effect_done(session, key):
+                log.info("job %s: effect %s was done by an earlier attempt", job_id, key)
+                return False
+            effect(key)
+            jobs_service.record_effect(session, key, job_id)
+            session.commit()
+            session.get(Job, job_id, with_for_update=True, populate_existing=True)
+            return True
+
+        return run
 
     def run_until_idle(self, max_rounds: int = 100) -> None:
         """Run batches until nothing is due (tests, `fuwu worker --once`)."""
@@ -84,7 +123,13 @@ class Worker:
                 handler = registry.get_handler(job.kind)
                 if handler is None:
                     raise LookupError(f"no handler registered for job kind {job.kind!r}")
-                info = registry.JobInfo(job.id, job.kind, job.attempts, job.idempotency_key)
+                info = registry.JobInfo(
+                    job.id,
+                    job.kind,
+                    job.attempts,
+                    job.idempotency_key,
+                    self._ledger(session, job.id),
+                )
                 handler(session, dict(job.payload), info)
                 jobs_service.mark_done(session, job)
         except Exception:
