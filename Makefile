@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
+CODEGEN := $(VENV)/codegen
+STAMP_CODEGEN := $(CODEGEN)/.installed
 export FUWU_DATA_DIR ?= var
 
 .PHONY: run install dev lint typecheck test test-fast bench i18n migrate demo clean
@@ -21,9 +23,15 @@ $(STAMP_DEV): $(STAMP_RUN) requirements/dev.txt
 	$(BIN)/pip install --quiet -r requirements/dev.txt
 	touch $@
 
+# The API client generator lives in a virtualenv of its own (its typer pin clashes with ours).
+$(STAMP_CODEGEN): requirements/codegen.txt
+	$(PYTHON) -m venv $(CODEGEN)
+	$(CODEGEN)/bin/pip install --quiet -r requirements/codegen.txt
+	touch $@
+
 install: $(STAMP_RUN)
 
-dev: $(STAMP_DEV)
+dev: $(STAMP_DEV) $(STAMP_CODEGEN)
 
 ## run: install, migrate, load the demo company and serve on SQLite at http://127.0.0.1:8000
 run: install

@@ -113,3 +113,16 @@ def test_list_filters_with_huge_ids_answer_without_error(
         for number in HUGE:
             response = client.get(f"{path}?{query.format(n=number)}", headers=headers)
             assert response.status_code in (200, 422), (path, query, response.text)
+
+
+def test_a_user_linked_to_a_contact_that_does_not_exist_is_a_422(
+    client: TestClient, factory: Any, api_as: Any
+) -> None:
+    response = client.post(
+        "/api/v1/users",
+        json={"username": "ghost", "display_name": "Ghost", "role": "customer",
+              "contact_id": MAX_ID},
+        headers=api_as(factory.user("admin")),
+    )  # fmt: skip
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["field"] == "contact_id"

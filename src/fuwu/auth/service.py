@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import column, delete, func, or_, select, table, update
 from sqlalchemy.orm import Session, selectinload
 
 from fuwu.audit import service as audit
@@ -134,6 +134,7 @@ def create_user(
     _check_unique(session, username=data.username, email=data.email, own_id=None)
     if data.role == "customer":
         _check_not_staff_name(session, data.display_name)
+    _check_contact(session, data.contact_id)
     if data.password is not None:
         passwords.check_policy(data.password)
     default_scope = "all" if data.role in ("admin", "supervisor") else "team"
@@ -214,6 +215,17 @@ def update_user(
         session, actor=actor, entity="user", entity_id=user.id, before=before, after=after, ip=ip
     )
     return user
+
+
+_CONTACT = table("contact", column("id"))  # customers' table: auth sits beside customers
+
+
+def _check_contact(session: Session, contact_id: int | None) -> None:
+    """The contact a portal user is linked to must exist (a 422, not a foreign-key error)."""
+    if contact_id is None:
+        return
+    if session.scalar(select(_CONTACT.c.id).where(_CONTACT.c.id == contact_id)) is None:
+        raise ValidationFailed.single("contact_id", "not_found")
 
 
 def _check_not_staff_name(session: Session, display_name: str) -> None:

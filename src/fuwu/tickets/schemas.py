@@ -87,7 +87,9 @@ class Ref(BaseModel):
     name: str
 
 
-class UserRef(BaseModel):
+class AssigneeRef(BaseModel):
+    """The agent a ticket is assigned to (not auth's UserRef: one name, one schema)."""
+
     model_config = ConfigDict(from_attributes=True)
     id: int
     display_name: str
@@ -106,7 +108,7 @@ class TicketRead(BaseModel):
     channel: str
     customer: Ref | None
     organisation: Ref | None
-    assignee: UserRef | None
+    assignee: AssigneeRef | None
     team: Ref | None
     tags: list[str]
     custom: dict[str, Any]
