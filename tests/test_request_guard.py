@@ -8,19 +8,18 @@ import json
 import logging
 import re
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from fuwu.db import transaction
 from fuwu.tickets.models import Ticket
+from support_server import serving
 
 ADMIN_ONLY = "/api/v1/users"
 
@@ -208,21 +207,8 @@ def server(make_app: Callable[..., FastAPI]) -> Iterator[int]:
 
     app.add_api_route("/api/v1/boom", boom, include_in_schema=False)
     app.add_api_route("/boom", boom, include_in_schema=False)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if instance.started:
-            break
-        time.sleep(0.02)
-    yield port
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as port:
+        yield port
 
 
 @pytest.mark.parametrize("path", ["/api/v1/boom", "/boom"])
