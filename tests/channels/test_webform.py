@@ -523,3 +523,16 @@ def test_a_photo_field_takes_pictures_only_whatever_the_name(
     assert message in response.text
     assert tickets(app) == []
     assert count(app, Attachment) == 0
+
+
+@pytest.mark.parametrize("with_file", [False, True], ids=["urlencoded", "multipart"])
+def test_a_nul_character_from_an_anonymous_caller_is_a_422_and_nothing_is_kept(
+    client: TestClient, app: FastAPI, with_file: bool
+) -> None:
+    files = [("photos", ("机器.jpg", JPEG + b"\x00\x00", "image/jpeg"))] if with_file else None
+    response = send(client, app, {"subject": "洗衣机\x00异响"}, files=files)
+    assert response.status_code == 422
+    assert "subject" in response.text
+    assert "空字符" in response.text
+    assert tickets(app) == []
+    assert count(app, Contact) == 0
