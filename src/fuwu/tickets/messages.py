@@ -19,7 +19,7 @@ from fuwu.kit import files
 from fuwu.kit.storage import LocalStore, TooLarge
 from fuwu.kit.time import utcnow
 from fuwu.tickets.models import Attachment, Message, Ticket, TicketEvent
-from fuwu.tickets.service import get_ticket, status_values
+from fuwu.tickets.service import get_ticket, record_change, status_values
 
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
 
@@ -60,17 +60,13 @@ def add_message(
     values: dict[str, Any] = {"updated_at": now}
     if actor.is_staff and kind == "reply":
         values["first_response_at"] = func.coalesce(Ticket.first_response_at, now)
-    if not actor.is_staff and ticket.status_category in ("pending", "resolved", "closed"):
+    reopens = not actor.is_staff and ticket.status_category in ("pending", "resolved", "closed")
+    if reopens:
         values.update(status_values("open"), version=Ticket.version + 1)
-        session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                actor_id=actor.user_id,
-                actor_name=actor.name,
-                kind="reopened",
-                changes={"status": [ticket.status, "open"]},
-            )
-        )
+        record_change(
+            session, ticket=ticket, actor=actor, old={"status": ticket.status},
+            new={"status": "open"}, cause="reopened",
+        )  # fmt: skip
     session.execute(
         update(Ticket).where(Ticket.id == ticket.id).values(**values),
         execution_options={"synchronize_session": False},

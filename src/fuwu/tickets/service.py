@@ -438,12 +438,16 @@ def record_change(
     old: dict[str, Any],
     new: dict[str, Any],
     ip: str | None = None,
+    cause: str = "updated",
 ) -> None:
-    """History row, domain event and audit row for one change of a ticket."""
+    """History row, `ticket.updated` event and audit row for one change of a ticket, whatever
+    made it: `cause` names it on the timeline ("updated"; "reopened" by a customer's reply)
+    and in the event's payload, so the engines see every change as the same event."""
     changes = {k: [old.get(k), new[k]] for k in new}
     _log(
-        session, ticket_id=ticket.id, actor=actor, kind="updated", changes=changes,
-        payload={"changes": changes}, before=old, after=new, ip=ip,
+        session, ticket_id=ticket.id, actor=actor, kind=cause, event="ticket.updated",
+        changes=changes, payload={"changes": changes, "cause": cause}, before=old, after=new,
+        ip=ip,
     )  # fmt: skip
 
 
@@ -471,12 +475,13 @@ def _log(
     before: dict[str, Any] | None,
     after: dict[str, Any],
     ip: str | None = None,
+    event: str | None = None,
 ) -> None:
     """The three records of every ticket change: its history, its event, the audit log."""
     [history] = _history(actor, kind, changes, ticket_id).rows
     session.execute(_INSERT_HISTORY, history)
     jobs.emit(
-        session, f"ticket.{kind}", entity="ticket", entity_id=ticket_id,
+        session, event or f"ticket.{kind}", entity="ticket", entity_id=ticket_id,
         actor_id=actor.user_id, payload=payload,
     )  # fmt: skip
     audit.record(
