@@ -511,3 +511,24 @@ def test_render_shows_stored_values_in_their_inputs_with_a_blank_table_row() -> 
     assert inputs["locked"].read_only
     assert inputs["locked"].value == ""
     assert render.defaults(form, "agent_create") == {"locked": "L1"}
+
+
+def test_history_shows_each_custom_field_change_with_its_label(
+    app: FastAPI, people: dict[str, int], browsers: Callable[[str], Browser]
+) -> None:
+    ticket_id = create_repair(app, people)
+    agent = browsers("agent2")
+    saved = agent.post(
+        f"/tickets/{ticket_id}/details",
+        {"version": str(stored(app, ticket_id).version), "product": "冰箱",
+         "fault_type": "error_code", "error_code": "E4", "in_warranty": "true"},
+        htmx=True,
+    )  # fmt: skip
+    assert saved.status_code == 200, saved.text
+    page = agent.get(f"/tickets/{ticket_id}").text
+    changes = [re.sub(r"\s+", " ", c).strip() for c in re.findall(r'class="change">([^<]*)<', page)]
+    assert "Product: 空调 → 冰箱" in changes
+    assert "Fault type: Noise → Shows an error code" in changes  # option labels, not keys
+    assert "Error code: — → E4" in changes
+    assert "In warranty: — → Yes" in changes
+    assert not any(c.startswith("Custom fields") for c in changes)

@@ -151,3 +151,30 @@ def _row_text(spec: FieldSpec, row: Any, locale: str, translate: Callable[[str],
         text = text_of(col_spec, cell, locale, "UTC", translate)
         cells.append(f"{col_spec.text(locale)}: {text}")
     return " · ".join(cells)
+
+
+def changes(
+    form: Form | None,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    *,
+    locale: str,
+    timezone: str,
+) -> list[tuple[str, str, str]]:
+    """(label, old text, new text) of each custom field whose value changed, in the form's
+    order (fields it no longer has last, by key); an empty side is ''."""
+    old, new = before or {}, after or {}
+    translate = Translator(locale).gettext
+    specs = form.specs if form is not None else {}
+    keys = [k for k in dict.fromkeys([*specs, *sorted({*old, *new})]) if old.get(k) != new.get(k)]
+
+    def shown(key: str, value: Any) -> str:
+        if value is None or value in ("", [], {}):
+            return ""
+        spec = specs.get(key)
+        return text_of(spec, value, locale, timezone, translate) if spec else plain(value)
+
+    return [
+        (specs[k].text(locale) if k in specs else k, shown(k, old.get(k)), shown(k, new.get(k)))
+        for k in keys
+    ]

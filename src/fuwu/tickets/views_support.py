@@ -20,6 +20,7 @@ from starlette.responses import Response
 from fuwu.auth import service as auth_service
 from fuwu.auth.principal import Principal
 from fuwu.errors import DomainError
+from fuwu.fields import display as fields_display
 from fuwu.fields import render as fields_render
 from fuwu.fields import ticket_types
 from fuwu.fields.forms import Form
@@ -87,10 +88,12 @@ def ticket_context(
 ) -> dict[str, Any]:
     """Everything the ticket page draws."""
     ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ticket_id)
+    timeline = messages_service.timeline(session, actor=me, ticket_id=ticket_id)
     context: dict[str, Any] = {
         **ui(request),
         "ticket": ticket,
-        "timeline": messages_service.timeline(session, actor=me, ticket_id=ticket_id),
+        "timeline": timeline,
+        "custom_changes": custom_changes(request, session, ticket, timeline),
         "attachments": [
             a
             for a in messages_service.list_attachments(session, actor=me, ticket_id=ticket_id)
@@ -103,6 +106,29 @@ def ticket_context(
     if me.is_staff:
         context.update(lookups(session))
     return context
+
+
+def custom_changes(
+    request: Request, session: Session, ticket: Ticket, timeline: list[Any]
+) -> dict[int, list[tuple[str, str, str]]]:
+    """Event id → (label, old, new) of each custom field the event changed, for the timeline
+    (the history stores the whole custom object before and after)."""
+    events = [i.event for i in timeline if i.event is not None and "custom" in i.event.changes]
+    if not events:
+        return {}
+    timezone = request.app.state.settings.timezone
+    form = load_form(session, ticket.type_key, timezone, ticket.form_version)
+    locale = locale_of(request)
+    return {
+        e.id: fields_display.changes(
+            form,
+            e.changes["custom"][0],
+            e.changes["custom"][1],
+            locale=locale,
+            timezone=timezone,
+        )
+        for e in events
+    }
 
 
 def conflict_response(request: Request, ticket_id: Id) -> Response:
