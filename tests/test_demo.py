@@ -19,13 +19,18 @@ from fuwu.config import Settings
 from fuwu.customers.models import Asset, Contact, ContactIdentity, Organisation
 from fuwu.db import make_engine, make_sessionmakers, transaction
 from fuwu.demo import catalogue, loader
+from fuwu.errors import ValidationFailed
+from fuwu.fields import ticket_types
+from fuwu.fields.validation import validate, variables_for
 from fuwu.kit.time import utcnow
 from fuwu.tickets import numbering
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets.models import Message, Ticket, TicketCounter, TicketEvent, TicketTag
 from fuwu.tickets.repository import TicketFilter, list_tickets
 from fuwu.tickets.schemas import TicketCreate
+from fuwu.tickets.views_support import ticket_system
 
+TZ = "Asia/Shanghai"
 TICKETS = 200
 DAYS = 30
 NOW = utcnow()  # one instant for every load in this module, so two loads can be compared
@@ -199,3 +204,29 @@ def test_loading_twice_gives_the_same_data(
 
 def _zone(settings: Settings) -> ZoneInfo:
     return ZoneInfo(settings.timezone)
+
+
+def test_every_demo_ticket_is_valid_against_its_published_form(demo_app: FastAPI) -> None:
+    """What "编辑详情" checks on save: the demo's records pass their own forms."""
+    failures: dict[str, list[str]] = {}
+    with transaction(demo_app.state.writer) as session:
+        rows = session.execute(select(Ticket.id, Ticket.number, Ticket.type_key)).all()
+        for ticket_id, number, type_key in rows:
+            ticket = tickets_service.get_ticket(
+                session, actor=Principal.system(), ticket_id=ticket_id
+            )
+            form = ticket_types.form(session, type_key, TZ, ticket.form_version)
+            if form is None:
+                continue
+            try:
+                validate(
+                    form, "agent_edit", dict(ticket.custom), system=ticket_system(ticket),
+                    previous=dict(ticket.custom), variables=variables_for(None, TZ),
+                )  # fmt: skip
+            except ValidationFailed as exc:
+                failures[f"{number} ({type_key})"] = [
+                    f"{e['field']}: {e['code']}" for e in exc.errors
+                ]
+        session.rollback()
+    assert len(rows) == TICKETS
+    assert failures == {}, dict(list(failures.items())[:5])

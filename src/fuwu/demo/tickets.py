@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from fuwu.auth.models import User
 from fuwu.config import Settings
 from fuwu.demo import catalogue as cat
+from fuwu.demo import forms as demo_forms
 from fuwu.tickets import numbering
 from fuwu.tickets.models import Message, Ticket, TicketCounter, TicketEvent, TicketTag
 from fuwu.tickets.statuses import OPEN_CATEGORIES, PRIORITIES
@@ -73,6 +74,33 @@ class Draft:
     row: dict[str, Any]
     messages: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+
+
+# Ticket type → the custom fields of its demo form.
+FORM_FIELDS: dict[str, frozenset[str]] = {
+    key: frozenset(f["key"] for f in definition["fields"])
+    for key, _zh, _en, _public, definition in demo_forms.TYPES
+}
+FAULT_TYPES = {"漏水": "leak", "噪音": "noise", "故障码": "error_code"}
+COMPLAINTS = {"超时": "delay", "二次上门": "quality", "收费": "billing"}
+URGENT_COMPLAINTS = ("attitude", "quality", "billing")  # the form's logic for urgent ones
+
+
+def _classified(fault: cat.Fault, priority: str) -> dict[str, Any]:
+    """The select fields a person would pick for this fault: 故障类型, 投诉类别 (+ amount)."""
+    found: dict[str, Any] = {}
+    if fault.type_key == "repair":
+        found["fault_type"] = next(
+            (FAULT_TYPES[t] for t in fault.tags if t in FAULT_TYPES), "other"
+        )
+    if fault.type_key == "complaint":
+        category = next((COMPLAINTS[t] for t in fault.tags if t in COMPLAINTS), "attitude")
+        if priority == "urgent" and category not in URGENT_COMPLAINTS:
+            category = "attitude"
+        found["complaint_category"] = category
+        if category == "billing":
+            found["claim_amount"] = "200.00"
+    return found
 
 
 def create(
@@ -181,17 +209,20 @@ def _draft(
     tags = [*fault.tags, asset.product, "保内" if in_warranty else "保外"]
     if contact.vip_level >= 2:
         tags.append("VIP")
-    custom: dict[str, Any] = {
+    known: dict[str, Any] = {
         "product": asset.product,
         "model": asset.model,
         "serial_number": asset.serial,
         "asset_id": asset.id,
         "in_warranty": in_warranty,
         "district": district.name,
+        **_classified(fault, priority),
     }
     codes = [t for t in fault.tags if t[:1] in "EH" and t[1:].isdigit()]
     if codes:
-        custom["error_code"] = codes[0]
+        known["error_code"] = codes[0]
+    # Only what the type's published form has: the demo must pass its own forms.
+    custom = {k: v for k, v in known.items() if k in FORM_FIELDS.get(fault.type_key, ())}
     row: dict[str, Any] = {
         "subject": fault.subject if fault.product else f"{fault.subject}（{asset.product}）",
         "description": fault.description.format(**fill),
