@@ -36,6 +36,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "too_deep": "%(field)s is nested too deeply (at most %(max)s levels)",
     "reserved": "%(field)s is the name of a staff member; choose another",
     "not_settable": "%(field)s cannot be set by customers",
+    "duplicates": "%(field)s cannot be turned on: values used more than once: %(detail)s",
     "nul_character": "%(field)s must not contain NUL characters",
     "self_lockout": "%(field)s: you cannot remove your own admin rights or deactivate yourself",
 }
@@ -81,6 +82,7 @@ FIELD_LABELS: dict[str, str] = {
     "key": "Key",
     "label": "Label",
     "definition": "Form definition",
+    "unique": "Unique",
 }
 
 

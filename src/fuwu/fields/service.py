@@ -22,7 +22,7 @@ from fuwu.fields.forms import spec_of
 from fuwu.fields.formula import references as formula_references
 from fuwu.fields.models import ACTIVE, ARCHIVED, FieldDef
 from fuwu.fields.schemas import FieldCreate, FieldRetype, FieldUpdate, Usage
-from fuwu.kit.indexes import index_names
+from fuwu.kit.indexes import custom_field_index, index_names
 from fuwu.kit.time import utcnow
 
 # Higher domains (views, rules, reports) register how to find their uses of a field.
@@ -110,12 +110,15 @@ def update_field(session: Session, *, actor: Actor, field_id: int, data: FieldUp
         changes["default"] = _check_default(
             row.type, row.key, changes.get("options", row.options), changes["default"]
         )
+    unique_changed = "unique" in changes and changes["unique"] != row.unique
     for name, value in changes.items():
         if value is not None or name == "default":
             setattr(row, name, value)
     row.updated_at = utcnow()
     session.flush()
-    _sync_index(session, row)
+    if unique_changed and row.unique:
+        _refuse_duplicates(session, row)
+    _sync_index(session, row, rebuild=unique_changed)
     audit.record_update(
         session, actor=actor, entity="field", entity_id=row.id, before=before,
         after=_snapshot(row),
@@ -272,8 +275,11 @@ def _rewrite(session: Session, row: FieldDef, converted: dict[int, Any]) -> None
         )
 
 
+DUPLICATES_SHOWN = 20
+
+
 def index_name(entity: str, key: str) -> str:
-    return f"ix_{entity}_cf_{key}"
+    return custom_field_index(entity, key)
 
 
 def _sync_index(session: Session, row: FieldDef, *, rebuild: bool = False) -> None:
@@ -303,6 +309,26 @@ def _sync_index(session: Session, row: FieldDef, *, rebuild: bool = False) -> No
         index.create(session.connection())
         # Made at run time, not part of the schema: keep it out of the model's metadata.
         entity.table.indexes.discard(index)
+
+
+def _refuse_duplicates(session: Session, row: FieldDef) -> None:
+    """Turning `unique` on over values already used twice is refused, naming them (the unique
+    index could not be built, and which record keeps its value is the admin's call)."""
+    entity = entities.get(row.entity)
+    kind = types.kind_of(spec_of(row))
+    if entity is None or kind is None:
+        return
+    from fuwu.kit.jsonsql import json_field
+
+    value = json_field(entity.custom, row.key, kind)
+    many = func.count().label("n")
+    found = session.execute(
+        select(value, many).where(value.is_not(None)).group_by(value).having(func.count() > 1)
+        .order_by(many.desc(), value).limit(DUPLICATES_SHOWN)
+    ).all()  # fmt: skip
+    if found:
+        shown = "; ".join(f"{v} ×{n}" for v, n in found)
+        raise ValidationFailed.single("unique", "duplicates", detail=shown)
 
 
 def _index_exists(session: Session, table: str, name: str) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -19,6 +20,7 @@ from fuwu.errors import (
     ValidationFailed,
 )
 from fuwu.kit.i18n import gettext, negotiate
+from fuwu.kit.indexes import custom_field_of
 from fuwu.web.guard import BodyTooLarge
 from fuwu.web.templating import is_htmx, render
 
@@ -182,6 +184,18 @@ def install(app: FastAPI) -> None:
         return _respond(
             request, 422, "validation_failed", message, _translated_fields(locale, errors)
         )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        """A unique custom field taken by a concurrent write (the service's own check passed
+        in both transactions; the unique index decided): 409 naming the field."""
+        found = custom_field_of(str(exc.orig))
+        if found is None:
+            raise exc  # not ours to explain: the request guard logs it as a 500
+        locale = locale_of(request)
+        errors = [{"field": f"custom.{found[1]}", "code": "taken", "params": {}}]
+        message = gettext(locale, "Someone else saved the same value a moment ago.")
+        return _respond(request, 409, "conflict", message, _translated_fields(locale, errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
