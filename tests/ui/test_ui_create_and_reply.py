@@ -175,3 +175,15 @@ def test_attachment_upload_and_download(agent: Browser) -> None:
     assert download.status_code == 200
     assert download.content == b"hello there"
     assert "attachment" in download.headers["content-disposition"]
+
+
+def test_an_agent_records_the_channel_the_ticket_came_in_by(agent: Browser) -> None:
+    form = agent.get("/tickets/new").text
+    assert 'name="channel"' in form
+    assert ">Walk-in<" in form
+    phoned = agent.get(create(agent, channel="phone")).text
+    walked = agent.get(create(agent, channel="walk_in")).text
+    forged = agent.get(create(agent, channel="iot")).text  # not one an agent may pick
+    assert "created the ticket via Phone" in phoned
+    assert "created the ticket via Walk-in" in walked
+    assert "created the ticket via Web" in forged

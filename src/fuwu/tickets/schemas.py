@@ -12,8 +12,21 @@ from fuwu.kit.patch import Patch
 
 Priority = Literal["low", "normal", "high", "urgent"]
 Channel = Literal[
-    "web", "portal", "email", "phone", "api", "wecom", "dingtalk", "feishu", "iot", "chat"
+    "web",
+    "portal",
+    "email",
+    "phone",
+    "walk_in",
+    "wechat",
+    "api",
+    "wecom",
+    "dingtalk",
+    "feishu",
+    "iot",
+    "chat",
 ]
+# What an agent may say a ticket came in by when logging it on the new-ticket page.
+AGENT_CHANNELS: tuple[str, ...] = ("web", "phone", "walk_in", "email", "wechat", "wecom", "chat")
 StatusKey = Literal["new", "open", "pending", "resolved", "closed"]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 # Validated by the ticket type's form (fuwu.fields): scalars, lists, and objects for

@@ -27,7 +27,7 @@ from fuwu.tickets import messages as messages_service
 from fuwu.tickets import repository, saved_views, views_custom, views_filters
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets import views_support as support
-from fuwu.tickets.schemas import TicketCreate, TicketUpdate
+from fuwu.tickets.schemas import AGENT_CHANNELS, TicketCreate, TicketUpdate
 from fuwu.tickets.statuses import DEFAULT_STATUSES, OPEN_CATEGORIES, PRIORITIES
 from fuwu.web import forms
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
@@ -269,6 +269,7 @@ CREATE_FIELDS = (
     "team_id",
     "assignee_id",
     "tags",
+    "channel",
 )
 
 
@@ -297,7 +298,7 @@ def _create_form(
         ),
     }
     if me.is_staff:
-        context.update(support.lookups(session))
+        context.update(support.lookups(session), agent_channels=AGENT_CHANNELS)
     return support.page(request, "tickets/new.html", "tickets/_new_form.html", context, status_code)
 
 
@@ -324,7 +325,7 @@ def _create_payload(me: Principal, values: dict[str, str]) -> dict[str, Any]:
     payload["team_id"] = _optional_id(values["team_id"])
     payload["assignee_id"] = _optional_id(values["assignee_id"])
     payload["tags"] = forms.tags(values["tags"])
-    payload["channel"] = "web"
+    payload["channel"] = values["channel"] if values["channel"] in AGENT_CHANNELS else "web"
     return payload
 
 
