@@ -327,3 +327,25 @@ def test_a_deep_or_oversized_filter_is_a_422(
     assert response.status_code == 422, response.text
     fields = response.json()["error"]["fields"]
     assert all(f["field"].startswith("filter") for f in fields)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("limit=0", "不能小于 1"),
+        ("limit=500", "不能大于 200"),
+        ("limit=abc", "应为整数"),
+        ("created_after=soon", "应为日期时间"),
+    ],
+)
+def test_validation_messages_are_chinese_through_and_through(
+    client: TestClient, factory: Any, api_as: Any, query: str, expected: str
+) -> None:
+    response = client.get(
+        f"/api/v1/tickets?{query}", headers=api_as(factory.user("admin"), lang="zh-CN")
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["error"]["fields"]
+    assert expected in error["message"]
+    assert "Input should" not in error["message"]
+    assert "valid" not in error["message"]

@@ -37,10 +37,10 @@ PYDANTIC_CODES = {
     "enum": "invalid_choice",
     "string_pattern_mismatch": "invalid",
     "value_error": "invalid",
-    "greater_than_equal": "out_of_range",
-    "less_than_equal": "out_of_range",
-    "greater_than": "out_of_range",
-    "less_than": "out_of_range",
+    "greater_than_equal": "too_small",
+    "less_than_equal": "too_big",
+    "greater_than": "too_small",
+    "less_than": "too_big",
     "null_not_allowed": "null_not_allowed",
 }
 STATUS_MESSAGES = {
@@ -78,7 +78,7 @@ def field_message(locale: str, field: str, code: str, params: dict[str, Any]) ->
     safe.setdefault("min", "")
     safe.setdefault("choices", "")
     safe.setdefault("detail", "")
-    safe.setdefault("expected", "")
+    safe["expected"] = gettext(locale, str(safe.get("expected") or ""))
     return gettext(locale, template, field=label or field, **safe).strip()
 
 
@@ -97,9 +97,31 @@ def from_pydantic(error: dict[str, Any]) -> dict[str, Any]:
         params["min"] = ctx["min_length"]
     if "expected" in ctx:
         params["choices"] = ctx["expected"]
+    for bound, name in (("ge", "min"), ("gt", "min"), ("le", "max"), ("lt", "max")):
+        if bound in ctx:
+            params[name] = ctx[bound]
     if kind.endswith("_parsing") or kind.endswith("_type"):
         code = "type"
+        params["expected"] = EXPECTED.get(kind.split("_", 1)[0], "a value of another kind")
     return {"field": field, "code": code, "params": params}
+
+
+# What a value of the wrong kind should have been, by pydantic's error type (its own message is
+# English whatever the user's language: "Input should be a valid integer, unable to parse…").
+EXPECTED = {
+    "int": "a whole number",
+    "float": "a number",
+    "decimal": "a number",
+    "bool": "true or false",
+    "string": "text",
+    "list": "a list",
+    "dict": "an object",
+    "model": "an object",
+    "date": "a date (YYYY-MM-DD)",
+    "datetime": "a date and time",
+    "time": "a time (HH:MM)",
+    "uuid": "a UUID",
+}
 
 
 def _json_error(
