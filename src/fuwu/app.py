@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import copy
-import hashlib
 import logging
-import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -43,7 +40,7 @@ from fuwu.tickets import fields as _ticket_fields  # noqa: F401 - registers tick
 from fuwu.tickets import saved_views_api as tickets_saved_views_api
 from fuwu.tickets import views as tickets_views
 from fuwu.tickets.schemas import TicketCreate
-from fuwu.web import errors
+from fuwu.web import errors, security
 from fuwu.web import openapi as web_openapi
 from fuwu.web.guard import RequestGuardMiddleware
 from fuwu.web.security import SecurityHeadersMiddleware
@@ -121,7 +118,7 @@ def create_app(settings: Settings) -> FastAPI:
             swagger_css_url=f"{SWAGGER}/swagger-ui.css",
             swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
         )
-        page.headers["Content-Security-Policy"] = docs_policy(bytes(page.body))
+        page.headers["Content-Security-Policy"] = security.docs_policy(bytes(page.body))
         page.headers["X-Frame-Options"] = "SAMEORIGIN"
         return page
 
@@ -156,20 +153,6 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router)
     _openapi_with_forms(app, settings)
     return app
-
-
-def docs_policy(html: bytes) -> str:
-    """The API docs' CSP: our own files, plus exactly the inline script Swagger UI starts
-    with (by its hash, so no other inline script runs), framed by this site only."""
-    hashes = " ".join(
-        f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
-        for script in re.findall(rb"<script>(.*?)</script>", html, flags=re.S)
-    )
-    return (
-        f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; "
-        "form-action 'self'"
-    )
 
 
 def _body_schema(model: type[BaseModel]) -> dict[str, Any]:

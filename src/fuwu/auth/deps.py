@@ -161,20 +161,16 @@ async def credentials_ok(scope: Scope) -> bool:
     """Whether a request carries a valid API token or browser session, checked before its
     body is read (the request guard asks this for large or chunked bodies)."""
     request = Request(scope)
-    authorization = request.headers.get("authorization", "")
-    cookie = request.cookies.get(SESSION_COOKIE)
-    scheme, _, value = authorization.partition(" ")
-    if scheme.lower() == "bearer" and value.strip().startswith("fuwu_"):
-        check: Callable[[Session], Principal | None] = lambda s: access.token_principal(  # noqa: E731
-            s, value.strip(), "en"
-        )
-    elif cookie:
-        check = lambda s: access.session_principal(s, cookie, "en")  # noqa: E731
-    else:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    token = value.strip() if scheme.lower() == "bearer" else ""
+    cookie = request.cookies.get(SESSION_COOKIE) or ""
+    if not token.startswith("fuwu_") and not cookie:
         return False
 
     def look_up() -> bool:
         with transaction(request.app.state.reader) as session:
-            return check(session) is not None
+            if token.startswith("fuwu_"):
+                return access.token_principal(session, token, "en") is not None
+            return access.session_principal(session, cookie, "en") is not None
 
     return await run_in_threadpool(look_up)

@@ -78,7 +78,8 @@ def field_message(locale: str, field: str, code: str, params: dict[str, Any]) ->
     safe.setdefault("min", "")
     safe.setdefault("choices", "")
     safe.setdefault("detail", "")
-    safe["expected"] = gettext(locale, str(safe.get("expected") or ""))
+    expected = str(safe.get("expected") or "")
+    safe["expected"] = gettext(locale, expected) if expected else ""
     return gettext(locale, template, field=label or field, **safe).strip()
 
 
@@ -223,10 +224,15 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         locale = locale_of(request)
         if isinstance(exc, BodyTooLarge):
-            text = gettext(locale, STATUS_MESSAGES[413], limit=exc.limit)
-            return _respond(request, 413, "too_large", text)
+            return _too_large(request, exc.limit)
         text = STATUS_MESSAGES.get(exc.status_code, "Request failed.")
         return _respond(request, exc.status_code, "http_error", gettext(locale, text, limit=""))
+
+
+def _too_large(request: Request, limit: int) -> Response:
+    """413, whether the guard saw it in the declared length or while streaming."""
+    text = gettext(locale_of(request), STATUS_MESSAGES[413], limit=limit)
+    return _respond(request, 413, "too_large", text)
 
 
 async def guard_response(
@@ -241,8 +247,7 @@ async def guard_response(
         fields = _translated_fields(locale, errors)
         response = _respond(request, 422, "validation_failed", message, fields)
     elif status == 413:
-        text = gettext(locale, STATUS_MESSAGES[413], limit=info["limit"])
-        response = _respond(request, 413, "too_large", text)
+        response = _too_large(request, info["limit"])
     elif status == 401:
         response = _respond(request, 401, "not_authenticated", gettext(locale, "Please sign in."))
     elif status == 500:
