@@ -220,8 +220,8 @@ def make_app(
     monkeypatch.setattr(fuwu.app, "make_engine", databases.engine)
     apps: list[FastAPI] = []
 
-    def build(**overrides: Any) -> FastAPI:
-        application = fuwu.app.create_app(settings.model_copy(update=overrides))
+    def build(*, deciders: tuple[Any, ...] | None = None, **overrides: Any) -> FastAPI:
+        application = fuwu.app.create_app(settings.model_copy(update=overrides), deciders=deciders)
         apps.append(application)
         return application
 

@@ -30,12 +30,14 @@ from fuwu.db import make_engine, make_sessionmakers, ping, transaction
 from fuwu.fields import api as fields_api
 from fuwu.fields import openapi as fields_openapi
 from fuwu.fields import views as fields_views
+from fuwu.fields.deciders import Decider
 from fuwu.jobs.worker import Worker
 from fuwu.kit.storage import LocalStore
 from fuwu.system import api as system_api
 from fuwu.system import views as system_views
 from fuwu.tickets import api as tickets_api
 from fuwu.tickets import customer_views as tickets_customer_views
+from fuwu.tickets import engines as tickets_engines
 from fuwu.tickets import fields as _ticket_fields  # noqa: F401 - registers tickets' fields
 from fuwu.tickets import saved_views_api as tickets_saved_views_api
 from fuwu.tickets import views as tickets_views
@@ -53,11 +55,14 @@ SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 PUBLIC_BODY_PREFIXES = ("/login", "/forms/")
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app; nothing connects until the first request or the lifespan starts."""
+def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = None) -> FastAPI:
+    """Build the app; nothing connects until the first request or the lifespan starts.
+
+    `deciders` take part in every ticket change (default: the installed engines, in order).
+    """
     settings = settings.with_secret()
     engine = make_engine(settings.db_url, pool_size=settings.db_pool_size)
-    reader, writer = make_sessionmakers(engine)
+    reader, writer = make_sessionmakers(engine, info=tickets_engines.session_info(deciders))
     migrations.load_models()
     tasks.register_all()
 

@@ -23,6 +23,7 @@ from fuwu.config import Settings
 from fuwu.db import make_engine, make_sessionmakers, transaction
 from fuwu.errors import DomainError
 from fuwu.jobs.worker import Worker
+from fuwu.tickets import engines as tickets_engines
 
 app = typer.Typer(
     help="fuwu — customer service management.",
@@ -48,7 +49,8 @@ def load_settings() -> Settings:
 
 def _writer(settings: Settings) -> sessionmaker[Session]:
     migrations.load_models()
-    return make_sessionmakers(make_engine(settings.db_url, pool_size=2))[1]
+    engine = make_engine(settings.db_url, pool_size=2)
+    return make_sessionmakers(engine, info=tickets_engines.session_info())[1]
 
 
 def _fail(exc: DomainError) -> None:
@@ -127,7 +129,7 @@ def worker(
     tasks.register_all()
     migrations.load_models()
     engine = make_engine(settings.db_url, pool_size=2)
-    _, writer = make_sessionmakers(engine)
+    _, writer = make_sessionmakers(engine, info=tickets_engines.session_info())
     runner = Worker(
         writer, lease_seconds=settings.job_lease_seconds, poll_seconds=settings.worker_poll_seconds
     )

@@ -178,11 +178,14 @@ def _configure_sqlite(engine: Engine) -> None:
             write_queue.release()
 
 
-def make_sessionmakers(engine: Engine) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
-    """(reader, writer) session factories; on SQLite the writer begins IMMEDIATE."""
-    reader = sessionmaker(engine, expire_on_commit=False)
+def make_sessionmakers(
+    engine: Engine, *, info: dict[str, Any] | None = None
+) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
+    """(reader, writer) session factories; on SQLite the writer begins IMMEDIATE. `info` is
+    given to every session (the app's installed deciders, `fuwu.fields.deciders`)."""
+    reader = sessionmaker(engine, expire_on_commit=False, info=info)
     writer_engine = engine.execution_options(fuwu_begin="IMMEDIATE")
-    writer = sessionmaker(writer_engine, expire_on_commit=False)
+    writer = sessionmaker(writer_engine, expire_on_commit=False, info=info)
     return reader, writer
 
 

@@ -18,8 +18,10 @@ from fuwu.jobs import service as jobs
 from fuwu.kit import files
 from fuwu.kit.storage import LocalStore, TooLarge
 from fuwu.kit.time import utcnow
+from fuwu.tickets import pipeline
 from fuwu.tickets.models import Attachment, Message, Ticket, TicketEvent
-from fuwu.tickets.service import get_ticket, record_change, status_values
+from fuwu.tickets.service import get_ticket
+from fuwu.tickets.state import state_of
 
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
 
@@ -32,6 +34,7 @@ def add_message(
     body: str,
     kind: str,
     channel: str = "web",
+    timezone: str = "Asia/Shanghai",
 ) -> Message:
     """Add a reply or note; a customer's reply reopens a pending or resolved ticket."""
     ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
@@ -54,23 +57,22 @@ def add_message(
         created_at=now,
     )
     session.add(message)
-    # Plain UPDATEs, not the ORM's versioned one: two people replying at once must both
-    # succeed (no StaleDataError). Only a status change bumps the version, so an agent's
+    # A plain UPDATE, not the ORM's versioned one: two people replying at once must both
+    # succeed (no StaleDataError), and a reply alone does not bump the version, so an agent's
     # stale edit of the fields still gets its 409.
     values: dict[str, Any] = {"updated_at": now}
     if actor.is_staff and kind == "reply":
         values["first_response_at"] = func.coalesce(Ticket.first_response_at, now)
-    reopens = not actor.is_staff and ticket.status_category in ("pending", "resolved", "closed")
-    if reopens:
-        values.update(status_values("open"), version=Ticket.version + 1)
-        record_change(
-            session, ticket=ticket, actor=actor, old={"status": ticket.status},
-            new={"status": "open"}, cause="reopened",
-        )  # fmt: skip
     session.execute(
         update(Ticket).where(Ticket.id == ticket.id).values(**values),
         execution_options={"synchronize_session": False},
     )
+    if not actor.is_staff and ticket.status_category in ("pending", "resolved", "closed"):
+        pipeline.apply_change(  # the customer's reply reopens it: a change like any other
+            session, actor=actor, before=state_of(ticket),
+            change=pipeline.Change({"status": "open"}, cause="reopened", checks_version=False),
+            where=pipeline.Where(timezone=timezone),
+        )  # fmt: skip
     session.flush()
     session.expire(ticket)
     jobs.emit(

@@ -120,6 +120,8 @@ class TicketEvent(Base):
     actor_name: Mapped[str] = mapped_column(String(100), default="")
     kind: Mapped[str] = mapped_column(String(32))
     changes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Field → why it changed, when the actor did not set it: an engine's decision, a form rule.
+    reasons: Mapped[dict[str, str] | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -361,5 +361,10 @@ def people_refs(
     )
 
 
+def is_member(session: Session, team_id: int, user_id: int) -> bool:
+    """Whether the user is in the team."""
+    return session.get(TeamMember, (team_id, user_id)) is not None
+
+
 def _ref(cls: Any, id_: int | None, name: str | None) -> Any:
     return cls(id_, name) if id_ is not None and name is not None else None

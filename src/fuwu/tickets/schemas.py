@@ -172,4 +172,11 @@ class HistoryRead(BaseModel):
     kind: str
     actor_name: str
     changes: dict[str, Any]
+    # Field → why it changed when the actor did not set it (an engine's decision, a form rule).
+    reasons: dict[str, str] = Field(default_factory=dict)
     created_at: datetime
+
+    @field_validator("reasons", mode="before")
+    @classmethod
+    def _no_reasons(cls, value: object) -> object:
+        return value or {}
