@@ -41,6 +41,11 @@ FIELD_MESSAGES: dict[str, str] = {
     "duplicates": "%(field)s cannot be turned on: values used more than once: %(detail)s",
     "nul_character": "%(field)s must not contain NUL characters",
     "self_lockout": "%(field)s: you cannot remove your own admin rights or deactivate yourself",
+    "too_many_files": "%(field)s: send at most %(max)s files",
+    "file_too_large": "%(field)s: %(file)s is too large (at most %(max)s bytes)",
+    "file_blocked_type": "%(field)s: %(file)s is of a type that is not accepted",
+    "file_not_image": "%(field)s: %(file)s is not a picture (JPEG, PNG, GIF, WebP or BMP)",
+    "file_empty": "%(field)s: %(file)s is empty",
 }
 
 # Field names → label msgids, translated at the edge.

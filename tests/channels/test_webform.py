@@ -34,8 +34,9 @@ from fuwu.fields.schemas import TicketTypeUpdate
 from fuwu.kit.time import utcnow
 from fuwu.tickets import messages as messages_service
 from fuwu.tickets import service as tickets_service
-from fuwu.tickets.models import Attachment, StatusLink, Ticket
+from fuwu.tickets.models import Attachment, StatusLink, Ticket, TicketEvent
 from fuwu.tickets.schemas import TicketUpdate
+from support_images import image_bytes
 
 FILLED = {
     "subject": "洗衣机脱水时异响",
@@ -46,7 +47,7 @@ FILLED = {
     "product": "滚筒洗衣机",
     "fault_type": "noise",
 }
-JPEG = b"\xff\xd8\xff\xe0"  # the first bytes of a JPEG file
+JPEG = image_bytes("JPEG")
 DONE = re.compile(r"^/forms/repair/done/([^?]+)\?")
 
 
@@ -279,8 +280,8 @@ def test_rate_limit_window_forgets_old_submissions(app: FastAPI) -> None:
 
 def test_files_become_attachments_and_the_photo_field(client: TestClient, app: FastAPI) -> None:
     files = [
-        ("photos", ("机器.jpg", b"\xff\xd8\xffjpeg-bytes", "image/jpeg")),
-        ("photos", ("铭牌.png", b"\x89PNG\r\n\x1a\n-bytes", "image/png")),
+        ("photos", ("机器.jpg", image_bytes("JPEG"), "image/jpeg")),
+        ("photos", ("铭牌.png", image_bytes("PNG"), "image/png")),
     ]
     response = send(client, app, files=files)
     assert response.status_code == 303, response.text
@@ -289,6 +290,23 @@ def test_files_become_attachments_and_the_photo_field(client: TestClient, app: F
         stored = list(session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)))
     assert sorted(a.filename for a in stored) == ["机器.jpg", "铭牌.png"]
     assert sorted(ticket.custom["photos"]) == sorted(a.id for a in stored)
+    assert {a.content_type for a in stored} == {"image/jpeg", "image/png"}
+    # One submission is one change: one history row, no second "updated" for the files.
+    with transaction(app.state.reader) as session:
+        history = session.scalars(
+            select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket.id)
+        )
+        assert list(history) == ["created"]
+
+
+def test_an_image_field_takes_only_real_images(client: TestClient, app: FastAPI) -> None:
+    """A text file named .jpg and sent as image/jpeg is not a photo: decided by decoding it."""
+    files = [("photos", ("机器.jpg", b"<html><script>alert(1)</script>", "image/jpeg"))]
+    response = send(client, app, files=files)
+    assert response.status_code == 422
+    assert "机器.jpg 不是图片" in response.text
+    assert tickets(app) == []
+    assert count(app, Attachment) == 0
 
 
 def test_oversize_file_is_refused_by_name_and_nothing_is_created(
@@ -296,7 +314,7 @@ def test_oversize_file_is_refused_by_name_and_nothing_is_created(
 ) -> None:
     app = make_webform_app(attachment_max_bytes=1024)
     files = [
-        ("photos", ("small.jpg", JPEG + b"x" * 100, "image/jpeg")),
+        ("photos", ("small.jpg", JPEG, "image/jpeg")),
         ("photos", ("big-photo.jpg", JPEG + b"x" * 2048, "image/jpeg")),
         ("photos", ("setup.exe", b"MZ", "application/octet-stream")),
     ]

@@ -15,8 +15,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import PurePosixPath
-from typing import Any, BinaryIO
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import delete, func, select
@@ -29,7 +28,6 @@ from fuwu.fields import ticket_types
 from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
 from fuwu.fields.validation import validate
-from fuwu.kit import files
 from fuwu.kit.contact_points import normalise_email, normalise_phone
 from fuwu.kit.storage import LocalStore
 from fuwu.kit.time import utcnow
@@ -37,7 +35,8 @@ from fuwu.tickets import messages as messages_service
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets import status_links
 from fuwu.tickets.models import Message, Ticket
-from fuwu.tickets.schemas import TicketCreate, TicketUpdate
+from fuwu.tickets.schemas import TicketCreate
+from fuwu.tickets.uploads import IMAGE_FIELDS, FileRules, Upload, stage, upload_errors
 from fuwu.web.errors import from_pydantic
 
 log = logging.getLogger("fuwu.webform")
@@ -51,22 +50,6 @@ MAX_FILES = 5
 FORM_TOKEN_MAX_AGE = timedelta(hours=12)
 # System fields a customer may fill when the type's web_form layout has them.
 SYSTEM_INPUTS = ("subject", "description", "customer", "priority")
-
-
-@dataclass(frozen=True)
-class Upload:
-    """One posted file: its name as sent, its type and size when known, and its bytes."""
-
-    filename: str
-    content_type: str | None
-    size: int | None
-    stream: BinaryIO
-    field: str | None = None  # the form's file field it was posted for; None: plain attachment
-
-    @property
-    def name(self) -> str:
-        """The file's own name, without any folder a browser sent along."""
-        return PurePosixPath(self.filename.replace("\\", "/")).name or "file"
 
 
 @dataclass(frozen=True)
@@ -95,6 +78,10 @@ class Policy:
     max_files: int = MAX_FILES
     rate_limit: int = RATE_LIMIT
     rate_window: timedelta = RATE_WINDOW
+
+    @property
+    def files(self) -> FileRules:
+        return FileRules(self.max_bytes, self.blocked_extensions, self.max_files)
 
 
 @dataclass(frozen=True)
@@ -252,31 +239,6 @@ def _reach_errors(email: str, phone: str) -> list[dict[str, Any]]:
     return errors
 
 
-def _upload_errors(
-    uploads: Sequence[Upload], policy: Policy, image_fields: frozenset[str] = frozenset()
-) -> list[dict[str, Any]]:
-    """Too many files, a blocked type, not an image for an image field, or a file over the
-    size limit, naming the file."""
-    errors: list[dict[str, Any]] = []
-    if len(uploads) > policy.max_files:
-        errors.append(
-            {"field": "attachments", "code": "too_many_files", "params": {"max": policy.max_files}}
-        )
-    blocked = {e.lower() for e in policy.blocked_extensions}
-    for upload in uploads:
-        params = {"file": upload.name, "max": policy.max_bytes}
-        first = files.head(upload.stream)
-        if files.refused(upload.name, first, blocked):
-            errors.append({"field": "attachments", "code": "file_blocked_type", "params": params})
-        elif upload.field in image_fields and not files.is_image(first):
-            errors.append({"field": "attachments", "code": "file_not_image", "params": params})
-        elif upload.size is not None and upload.size > policy.max_bytes:
-            errors.append({"field": "attachments", "code": "file_too_large", "params": params})
-        elif upload.size == 0:
-            errors.append({"field": "attachments", "code": "file_empty", "params": params})
-    return errors
-
-
 def _checked(
     form: Form, payload: dict[str, Any], errors: list[dict[str, Any]], data: Submission
 ) -> TicketCreate:
@@ -326,8 +288,17 @@ def submit(
         _count_submission(session, ip=ip, window=policy.rate_window)
         return status_links.decoy()
     payload, errors = _ticket_data(form, ticket_type, data, locale)
-    images = frozenset(k for k in file_fields(form) if form.specs[k].type == "image")
-    errors += _upload_errors(data.uploads, policy, images)
+    images = frozenset(k for k in file_fields(form) if form.specs[k].type in IMAGE_FIELDS)
+    staged: list[int] = []
+    problems = upload_errors(data.uploads, policy.files, images)
+    if problems:
+        errors += problems
+    else:  # stored before the ticket, so that its file fields hold them when validated
+        by_field, staged = stage(
+            session, actor=Principal.system(), store=store, uploads=data.uploads,
+            rules=policy.files, image_fields=images,
+        )  # fmt: skip
+        payload["custom"] = {**payload["custom"], **by_field}
     ticket = tickets_service.create_ticket(
         session,
         actor=Principal.system(),
@@ -336,62 +307,11 @@ def submit(
         timezone=policy.timezone,
         default_channel="web",
         surface=SURFACE,
+        attachments=staged,
     )
-    _attach_all(session, store=store, ticket_id=ticket.id, uploads=data.uploads, policy=policy)
     _count_submission(session, ip=ip, window=policy.rate_window)
     log.info("web form %s: ticket %s opened from %s", form.type_key, ticket.number, ip)
     return status_links.issue(session, ticket_id=ticket.id, customer_id=ticket.customer_id)
-
-
-def _attach_all(
-    session: Session,
-    *,
-    store: LocalStore,
-    ticket_id: int,
-    uploads: Sequence[Upload],
-    policy: Policy,
-) -> None:
-    """Store the files on the ticket; files posted for a file field become its value.
-
-    The field is set by an update after the ticket exists, because an attachment needs its
-    ticket's id (so a *required* file field cannot be used on the web form).
-    """
-    by_field: dict[str, list[int]] = {}
-    for upload in uploads:
-        attachment_id = _attach(
-            session, store=store, ticket_id=ticket_id, upload=upload, policy=policy
-        )
-        if upload.field is not None:
-            by_field.setdefault(upload.field, []).append(attachment_id)
-    if by_field:
-        tickets_service.update_ticket(
-            session, actor=Principal.system(), ticket_id=ticket_id,
-            data=TicketUpdate(custom=by_field), timezone=policy.timezone, surface=SURFACE,
-        )  # fmt: skip
-
-
-def _attach(
-    session: Session, *, store: LocalStore, ticket_id: int, upload: Upload, policy: Policy
-) -> int:
-    try:
-        attachment = messages_service.add_attachment(
-            session,
-            actor=Principal.system(),
-            store=store,
-            ticket_id=ticket_id,
-            filename=upload.filename,
-            content_type=upload.content_type,
-            stream=upload.stream,
-            max_bytes=policy.max_bytes,
-            blocked_extensions=policy.blocked_extensions,
-        )
-    except ValidationFailed as exc:  # a size the upload did not declare: name the file
-        params = {"file": upload.name, "max": policy.max_bytes}
-        raise ValidationFailed(
-            [{"field": "attachments", "code": f"file_{e['code']}", "params": params}
-             for e in exc.errors]
-        ) from exc  # fmt: skip
-    return attachment.id
 
 
 # ---------------------------------------------------------------- status link

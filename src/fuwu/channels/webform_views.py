@@ -14,7 +14,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from fuwu.channels import webform
-from fuwu.channels.webform import SURFACE, Submission, Upload
+from fuwu.channels.webform import SURFACE, Submission
 from fuwu.config import Settings
 from fuwu.errors import RateLimited, ValidationFailed
 from fuwu.fields import render as fields_render
@@ -22,6 +22,7 @@ from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
 from fuwu.kit.i18n import LOCALES, gettext, negotiate
 from fuwu.tickets.statuses import DEFAULT_STATUSES
+from fuwu.tickets.uploads import Upload
 from fuwu.web import forms as web_forms
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
 from fuwu.web.errors import field_message
@@ -46,7 +47,7 @@ FILE_MESSAGES = {
     "too_many_files": "Send at most %(max)s files.",
     "file_too_large": "%(file)s is too large: at most %(size)s per file.",
     "file_blocked_type": "%(file)s cannot be sent: this type of file is not accepted.",
-    "file_not_image": "%(file)s is not a picture (JPEG, PNG, GIF, WebP or HEIC).",
+    "file_not_image": "%(file)s is not a picture (JPEG, PNG, GIF, WebP or BMP).",
     "file_empty": "%(file)s is empty.",
 }
 
@@ -181,7 +182,7 @@ def _messages(
     for error in errors:
         field, code = str(error.get("field", "")), str(error.get("code", "invalid"))
         params = error.get("params") or {}
-        if field == "attachments":
+        if field == "attachments" or code in FILE_MESSAGES:  # the message names the file
             files.append(_file_message(locale, code, params))
         elif field in CONTACT_INPUTS:
             key = CONTACT_INPUTS[field]

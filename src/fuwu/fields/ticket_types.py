@@ -237,7 +237,8 @@ def apply(
         form, surface, submitted, system=system, previous=previous, variables=variables,
         creating=creating,
     )  # fmt: skip
-    errors = _check_refs(session, form, values) + _check_unique(session, form, values, record_id)
+    errors = _check_refs(session, form, values, record_id)
+    errors += _check_unique(session, form, values, record_id)
     if errors:
         raise ValidationFailed(errors)
     if creating:
@@ -247,16 +248,21 @@ def apply(
     return values
 
 
-def _check_refs(session: Session, form: Form, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _check_refs(
+    session: Session, form: Form, values: Mapping[str, Any], record_id: int | None
+) -> list[dict[str, Any]]:
+    """Each referenced row must exist; a file must be one of this record's own (or staged
+    with it), never another ticket's attachment named by its id."""
     errors = []
     for key, value in values.items():
         refs = types.TYPES[form.specs[key].type].refs
         if refs is None or value is None:
             continue
         ids = set(value if isinstance(value, list) else [value])
-        found: set[Any] = set(session.scalars(
-            select(column("id")).select_from(table(refs)).where(column("id").in_(ids))
-        ))  # fmt: skip
+        query: Any = select(column("id")).select_from(table(refs)).where(column("id").in_(ids))
+        if refs == "attachment":
+            query = query.where(column("ticket_id").is_(None) | (column("ticket_id") == record_id))
+        found: set[Any] = set(session.scalars(query))
         if ids - found:
             errors.append(
                 {

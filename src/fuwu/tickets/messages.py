@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
 from sqlalchemy import func, or_, select, update
@@ -22,6 +20,7 @@ from fuwu.tickets import pipeline
 from fuwu.tickets.models import Attachment, Message, Ticket, TicketEvent
 from fuwu.tickets.service import get_ticket
 from fuwu.tickets.state import state_of
+from fuwu.tickets.uploads import safe_filename
 
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
 
@@ -121,12 +120,6 @@ def timeline(session: Session, *, actor: Principal, ticket_id: int) -> list[Time
     return sorted(items, key=lambda item: item.at)
 
 
-def _safe_filename(name: str) -> str:
-    base = PurePosixPath(name.replace("\\", "/")).name
-    cleaned = "".join(c for c in base if c.isprintable() and c not in '"\r\n').strip()
-    return cleaned[:255] or "file"
-
-
 def add_attachment(
     session: Session,
     *,
@@ -147,21 +140,21 @@ def add_attachment(
         hidden = message is not None and message.kind == "note" and not actor.is_staff
         if message is None or message.ticket_id != ticket.id or hidden:
             raise ValidationFailed.single("message_id", "not_found")
-    name = _safe_filename(filename)
+    name = safe_filename(filename)
     if files.refused(name, files.head(stream), {e.lower() for e in blocked_extensions}):
         raise ValidationFailed.single("file", "blocked_type")
+    kind = files.content_type(name, content_type, stream)  # before the stream is read
     try:
         sha, size = store.save(stream, max_bytes=max_bytes)
     except TooLarge as exc:
         raise ValidationFailed.single("file", "too_large", max=max_bytes) from exc
     if size == 0:
         raise ValidationFailed.single("file", "empty")
-    guessed = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     attachment = Attachment(
         ticket_id=ticket.id,
         message_id=message_id,
         filename=name,
-        content_type=guessed[:100],
+        content_type=kind,
         size=size,
         sha256=sha,
         is_public=True,
@@ -176,7 +169,7 @@ def add_attachment(
 def get_attachment(session: Session, *, actor: Principal, attachment_id: int) -> Attachment:
     """An attachment of a ticket the actor may see; customers only those on public replies."""
     attachment = session.get(Attachment, attachment_id)
-    if attachment is None:
+    if attachment is None or attachment.ticket_id is None:  # staged: its ticket is not open yet
         raise NotFound("Attachment %(id)s does not exist.", id=attachment_id)
     get_ticket(session, actor=actor, ticket_id=attachment.ticket_id)
     if not actor.is_staff and attachment.message_id is not None:

@@ -132,7 +132,8 @@ class Attachment(Base):
     __table_args__ = (Index("ix_attachment_ticket", "ticket_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    # None only inside the transaction that opens the ticket it is posted with (migration 0008).
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("message.id", ondelete="SET NULL"), index=True
     )

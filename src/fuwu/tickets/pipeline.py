@@ -44,6 +44,7 @@ class Change:
     cause: str = "updated"  # "created" for a new ticket; "reopened" by a customer's reply
     surface: str | None = None  # the form layout that validates custom values
     checks_version: bool = True  # False: must not fail on a concurrent change
+    attachments: tuple[int, ...] = ()  # files staged for a new ticket (`tickets.uploads`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ def apply_change(
     if before is None:
         row = writer.insert_ticket(
             session, actor=actor, state=after, refs=refs, reasons=reasons,
+            attachments=change.attachments,
             number=numbering.numbered(pattern=where.number_pattern, timezone=where.timezone),
         )  # fmt: skip
         state = TicketState(after.data, id=row.id, version=1, form_version=after.form_version)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -46,11 +48,13 @@ def create_ticket(
     timezone: str,
     default_channel: str = "api",
     surface: str | None = None,
+    attachments: Sequence[int] = (),
 ) -> TicketRow:
     """Open a ticket; the customer is found or created from name/email/phone.
 
     Custom fields are validated by the type's published form, as laid out for `surface`
     (default: agent_create for staff, portal for customers); the form version is recorded.
+    `attachments` are the files staged for it (`tickets.uploads.stage`), which it claims.
     """
     if actor.is_staff:
         customer_id = _staff_customer_id(session, actor=actor, data=data)
@@ -67,7 +71,9 @@ def create_ticket(
               "tags": list(dict.fromkeys(data.tags)), **data.custom}  # fmt: skip
     applied = pipeline.apply_change(
         session, actor=actor, before=None,
-        change=pipeline.Change(values, cause="created", surface=surface),
+        change=pipeline.Change(
+            values, cause="created", surface=surface, attachments=tuple(attachments)
+        ),
         where=pipeline.Where(timezone=timezone, number_pattern=number_pattern),
     )  # fmt: skip
     assert applied.row is not None

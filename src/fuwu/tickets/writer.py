@@ -7,7 +7,7 @@ change's follow its UPDATE. Only the change pipeline (`pipeline.apply_change`) c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from fuwu.errors import Conflict
 from fuwu.jobs import service as jobs
 from fuwu.kit.time import utcnow
 from fuwu.tickets import trail
-from fuwu.tickets.models import Ticket, TicketTag
+from fuwu.tickets.models import Attachment, Ticket, TicketTag
 from fuwu.tickets.repository import ROW_COLUMNS, PeopleRefs, TicketRow
 from fuwu.tickets.state import SYSTEM_COLUMNS, TicketState, custom_of, snapshot
 from fuwu.tickets.statuses import OPEN_CATEGORIES, PRIORITIES, status
@@ -54,6 +54,7 @@ def insert_ticket(
     refs: PeopleRefs,
     number: Numbered,
     reasons: Mapping[str, str],
+    attachments: Sequence[int] = (),
 ) -> TicketRow:
     """The new ticket, its number, its tags and the three records of its creation, in one
     statement; the answer is built from the values written and the names already read."""
@@ -80,6 +81,13 @@ def insert_ticket(
     if event is None:  # subscribers' jobs need the event id
         jobs.emit(session, "ticket.created", entity="ticket", entity_id=new["id"],
                   actor_id=actor.user_id, payload={"number": new["number"]})  # fmt: skip
+    if attachments:  # the files posted with it, staged before it existed
+        session.execute(
+            update(Attachment)
+            .where(Attachment.id.in_(attachments), Attachment.ticket_id.is_(None))
+            .values(ticket_id=new["id"]),
+            execution_options={"synchronize_session": False},
+        )
     # As stored: the values written, the new id and number, None where nothing was written.
     stored: dict[str, Any] = {k: values.get(k) for k in ROW_COLUMNS} | new
     return TicketRow(

@@ -1,0 +1,147 @@
+"""Files posted with a new ticket: checked all together, then staged before the ticket exists.
+
+A create may carry files: attachments of the ticket and the values of its attachment, image and
+signature fields. Each is checked (count, blocked type, size, and for image and signature
+fields a real image, decided by decoding it), stored by content, and staged as an attachment
+without a ticket, so that a file field holds its id when the form validates it. The ticket's
+INSERT claims the staged rows in the same transaction (`writer.insert_ticket`); when anything
+fails the transaction rolls back and no row is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any, BinaryIO
+
+from sqlalchemy.orm import Session
+
+from fuwu.auth.principal import Principal
+from fuwu.errors import ValidationFailed
+from fuwu.kit import files
+from fuwu.kit.storage import LocalStore, TooLarge
+from fuwu.tickets.models import Attachment
+
+MAX_FILES = 10
+IMAGE_FIELDS = frozenset({"image", "signature"})
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One posted file: its name as sent, its type and size when known, and its bytes."""
+
+    filename: str
+    content_type: str | None
+    size: int | None
+    stream: BinaryIO
+    field: str | None = None  # the file field it was posted for; None: a plain attachment
+
+    @property
+    def name(self) -> str:
+        """The file's own name, without any folder a browser sent along."""
+        return safe_filename(self.filename)
+
+
+@dataclass(frozen=True)
+class FileRules:
+    """The limits posted files must keep."""
+
+    max_bytes: int
+    blocked_extensions: Sequence[str]
+    max_files: int = MAX_FILES
+
+
+def safe_filename(name: str) -> str:
+    """A file's own name, printable, without folders or quotes, at most 255 characters."""
+    base = PurePosixPath(name.replace("\\", "/")).name
+    cleaned = "".join(c for c in base if c.isprintable() and c not in '"\r\n').strip()
+    return cleaned[:255] or "file"
+
+
+def upload_errors(
+    uploads: Sequence[Upload], rules: FileRules, image_fields: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Too many files, a blocked type, not an image for an image field, or a file over the
+    size limit or empty, each naming the file."""
+    errors: list[dict[str, Any]] = []
+    if len(uploads) > rules.max_files:
+        errors.append(
+            {"field": "attachments", "code": "too_many_files", "params": {"max": rules.max_files}}
+        )
+    blocked = {e.lower() for e in rules.blocked_extensions}
+    for upload in uploads:
+        params = {"file": upload.name, "max": rules.max_bytes}
+        code = _problem(upload, rules, blocked, image_fields)
+        if code is not None:
+            errors.append({"field": _field_of(upload), "code": code, "params": params})
+    return errors
+
+
+def _field_of(upload: Upload) -> str:
+    return "attachments" if upload.field is None else f"custom.{upload.field}"
+
+
+def _problem(
+    upload: Upload, rules: FileRules, blocked: set[str], image_fields: frozenset[str]
+) -> str | None:
+    if files.refused(upload.name, files.head(upload.stream), blocked):
+        return "file_blocked_type"
+    if upload.size is not None and upload.size > rules.max_bytes:
+        return "file_too_large"
+    if upload.size == 0:
+        return "file_empty"
+    if upload.field in image_fields and files.image_type(upload.stream) is None:
+        return "file_not_image"
+    return None
+
+
+def stage(
+    session: Session,
+    *,
+    actor: Principal,
+    store: LocalStore,
+    uploads: Sequence[Upload],
+    rules: FileRules,
+    image_fields: frozenset[str] = frozenset(),
+) -> tuple[dict[str, list[int]], list[int]]:
+    """Store checked files as attachments without a ticket: (ids by file field, all ids).
+
+    Raises ValidationFailed naming every file that is wrong; nothing is staged then.
+    """
+    errors = upload_errors(uploads, rules, image_fields)
+    if errors:
+        raise ValidationFailed(errors)
+    by_field: dict[str, list[int]] = {}
+    staged: list[int] = []
+    for upload in uploads:
+        attachment = _stage_one(session, actor=actor, store=store, upload=upload, rules=rules)
+        staged.append(attachment.id)
+        if upload.field is not None:
+            by_field.setdefault(upload.field, []).append(attachment.id)
+    return by_field, staged
+
+
+def _stage_one(
+    session: Session, *, actor: Principal, store: LocalStore, upload: Upload, rules: FileRules
+) -> Attachment:
+    params = {"file": upload.name, "max": rules.max_bytes}
+    kind = files.content_type(upload.name, upload.content_type, upload.stream)
+    try:
+        sha, size = store.save(upload.stream, max_bytes=rules.max_bytes)
+    except TooLarge as exc:  # a size the upload did not declare
+        raise ValidationFailed.single(_field_of(upload), "file_too_large", **params) from exc
+    if size == 0:
+        raise ValidationFailed.single(_field_of(upload), "file_empty", **params)
+    attachment = Attachment(
+        ticket_id=None,
+        filename=upload.name,
+        content_type=kind,
+        size=size,
+        sha256=sha,
+        is_public=True,
+        uploaded_by_id=actor.user_id,
+    )
+    session.add(attachment)
+    session.flush()
+    return attachment
