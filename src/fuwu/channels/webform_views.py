@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from fuwu.channels import webform
@@ -22,7 +22,7 @@ from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
 from fuwu.kit.i18n import LOCALES, gettext, negotiate
 from fuwu.tickets.statuses import DEFAULT_STATUSES
-from fuwu.tickets.uploads import Upload
+from fuwu.tickets.uploads import Upload, posted_files
 from fuwu.web import forms as web_forms
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
 from fuwu.web.errors import field_message
@@ -121,20 +121,8 @@ def _text(posted: FormData, name: str) -> str:
 
 def _uploads(form: Form, posted: FormData) -> list[Upload]:
     """The files posted for the form's file fields and as plain attachments (`_files`)."""
-    found: list[Upload] = []
-    for name in [*webform.file_fields(form), "_files"]:
-        for item in posted.getlist(name):
-            if isinstance(item, UploadFile) and item.filename:
-                found.append(
-                    Upload(
-                        filename=item.filename,
-                        content_type=item.content_type,
-                        size=item.size,
-                        stream=item.file,
-                        field=None if name == "_files" else name,
-                    )
-                )
-    return found
+    names: dict[str, str | None] = {k: k for k in webform.file_fields(form)}
+    return posted_files(posted, {**names, "_files": None})
 
 
 def _submission(form: Form, posted: FormData) -> Submission:

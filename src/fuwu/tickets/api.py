@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -15,6 +16,8 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.responses import Response, StreamingResponse
 
 from fuwu.auth.deps import BearerCredentials, authenticate, scoped
@@ -24,7 +27,7 @@ from fuwu.errors import ValidationFailed
 from fuwu.kit.ids import MAX_ID, Id
 from fuwu.kit.time import utcnow
 from fuwu.tickets import custom as custom_fields
-from fuwu.tickets import export, repository, saved_views
+from fuwu.tickets import export, repository, saved_views, uploads
 from fuwu.tickets import filters as ticket_filters
 from fuwu.tickets import messages as messages_service
 from fuwu.tickets import service as tickets_service
@@ -62,23 +65,58 @@ def _json(model: BaseModel, status_code: int) -> Response:
     return Response(model.model_dump_json(), status_code=status_code, media_type=JSON)
 
 
+MULTIPART = "multipart/form-data"
+_CREATE_BODY = {"requestBody": {"required": True, "content": {
+    JSON: {"schema": {"$ref": "#/components/schemas/TicketCreate"}},
+    MULTIPART: {"schema": {
+        "type": "object", "required": ["data"],
+        "properties": {
+            "data": {"type": "string", "description": "The ticket as JSON (TicketCreate)"},
+            "attachments": {"type": "array", "items": {"type": "string", "format": "binary"},
+                            "description": "Files on the ticket"},
+        },
+        "description": "Files for attachment, image and signature fields go in parts named "
+                       "custom.<key>.",
+    }},
+}}}  # fmt: skip
+
+
 @router.post(
     "/tickets",
     status_code=201,
     response_model=TicketRead,
     responses={401: {"description": "No valid API token"}, 403: {"description": "No scope"}},
-    openapi_extra={"requestBody": {"required": True, "content": {JSON: {"schema": {
-        "$ref": "#/components/schemas/TicketCreate"}}}}},
-)  # fmt: skip
+    openapi_extra=_CREATE_BODY,
+)
 async def create_ticket(
     request: Request, session: DbSession, settings: SettingsDep, credentials: BearerCredentials
 ) -> Response:
+    """Open a ticket. JSON, or multipart/form-data with the JSON in a part named `data`, files
+    on the ticket in parts named `attachments` and the files of attachment, image and
+    signature fields in parts named `custom.<key>`: one request, one ticket, one history row.
+    """
     # Authentication, validation, the create and the commit run in one worker thread: a hop
     # to the pool costs ≈ 0.1 ms of CPU, and a sync dependency plus a sync endpoint would take
     # two (docs/benchmarks.md). The body is read here and validated after authentication, so
     # a caller without a valid token gets 401 before any 422, as on every other route.
+    if request.headers.get("content-type", "").startswith(MULTIPART):
+        posted = await request.form(max_files=uploads.MAX_FILES + 20, max_fields=50)
+        try:
+            return await run_in_threadpool(
+                _create_with_files, request, posted, session, settings, credentials
+            )
+        finally:
+            await posted.close()
     body = await request.body()
     return await run_in_threadpool(_create_ticket, request, body, session, settings, credentials)
+
+
+def _parse_create(raw: str | bytes, loc: tuple[str, ...] = ("body",)) -> TicketCreate:
+    try:
+        return TicketCreate.model_validate_json(raw)
+    except PydanticValidationError as exc:  # the 422 FastAPI would give for the body
+        errors = [{**e, "loc": (*loc, *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors) from None
 
 
 def _create_ticket(
@@ -89,11 +127,16 @@ def _create_ticket(
     credentials: HTTPAuthorizationCredentials | None,
 ) -> Response:
     actor = authenticate(request, session, settings, credentials, scope="tickets:write")
-    try:
-        data = TicketCreate.model_validate_json(body)
-    except PydanticValidationError as exc:  # the 422 FastAPI would give for the body
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
-        raise RequestValidationError(errors) from None
+    return _created(session, actor, settings, _parse_create(body))
+
+
+def _created(
+    session: Session,
+    actor: Principal,
+    settings: Settings,
+    data: TicketCreate,
+    attachments: Sequence[int] = (),
+) -> Response:
     # The customer, assignee, team and organisation come attached: no reload.
     ticket = tickets_service.create_ticket(
         session,
@@ -102,11 +145,56 @@ def _create_ticket(
         number_pattern=settings.ticket_number_pattern,
         timezone=settings.timezone,
         default_channel="api",
+        attachments=attachments,
     )
     read = readable(session, actor, ticket, settings.timezone)
     # Commit in this thread: the sooner the transaction ends, the sooner its locks do.
     session.commit()
     return _json(read, 201)
+
+
+def _create_with_files(
+    request: Request,
+    posted: FormData,
+    session: Session,
+    settings: Settings,
+    credentials: HTTPAuthorizationCredentials | None,
+) -> Response:
+    """A create with its files: the parts are checked together, the files staged, the ticket
+    created with their ids in its file fields."""
+    actor = authenticate(request, session, settings, credentials, scope="tickets:write")
+    part = posted.get("data")
+    # Clients often send the JSON part as a file; it is read no further than JSON may be long.
+    raw: str | bytes | None = part if isinstance(part, str) or part is None else None
+    if isinstance(part, StarletteUpload):
+        raw = part.file.read(settings.max_json_bytes + 1)
+    if not raw:
+        raise ValidationFailed.single("data", "missing")
+    if len(raw) > settings.max_json_bytes:
+        raise ValidationFailed.single("data", "too_large", max=settings.max_json_bytes)
+    data = _parse_create(raw, ("body", "data"))
+    surface = custom_fields.surface_for(staff=actor.is_staff, creating=True)
+    kinds = custom_fields.file_fields(
+        session, type_key=data.type, surface=surface, timezone=settings.timezone
+    )
+    errors = [
+        {"field": name, "code": "extra_forbidden", "params": {}}
+        for name in dict.fromkeys(posted.keys())
+        if name not in ("data", "attachments") and name.removeprefix("custom.") not in kinds
+    ]
+    names: dict[str, str | None] = {f"custom.{k}": k for k in kinds}
+    files = uploads.posted_files(posted, {"attachments": None, **names})
+    rules = uploads.FileRules(settings.attachment_max_bytes, settings.attachment_blocked_extensions)
+    images = frozenset(k for k, kind in kinds.items() if kind in uploads.IMAGE_FIELDS)
+    errors += uploads.upload_errors(files, rules, images)
+    if errors:
+        raise ValidationFailed(errors)
+    by_field, staged = uploads.stage(
+        session, actor=actor, store=request.app.state.store, uploads=files, rules=rules,
+        image_fields=images,
+    )  # fmt: skip
+    data.custom = {**data.custom, **by_field}
+    return _created(session, actor, settings, data, staged)
 
 
 def readable(session: Session, actor: Principal, ticket: object, timezone: str) -> TicketRead:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fuwu.errors import ValidationFailed
+from fuwu.errors import NotFound, ValidationFailed
 from fuwu.fields import ticket_types
 from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
@@ -131,6 +131,24 @@ def on_update(
     )  # fmt: skip
     kept = {k: v for k, v in previous.items() if k not in form.specs}
     return {**kept, **values}, form.version
+
+
+FILE_TYPES = frozenset({"attachment", "image", "signature"})
+
+
+def file_fields(session: Session, *, type_key: str, surface: str, timezone: str) -> dict[str, str]:
+    """The file fields (attachment, image, signature) the surface of the type's published
+    form takes: key → field type. None for a type without a form or unknown."""
+    if type_key == GENERAL:
+        return {}
+    try:
+        form = ticket_types.form(session, type_key, timezone)
+    except NotFound:
+        return {}
+    if form is None:
+        return {}
+    accepted = form.inputs(surface)
+    return {k: s.type for k, s in form.specs.items() if s.type in FILE_TYPES and k in accepted}
 
 
 # ---------------------------------------------------------------- what a customer may read

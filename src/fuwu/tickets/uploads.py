@@ -10,12 +10,13 @@ fails the transaction rolls back and no row is left.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
 
 from fuwu.auth.principal import Principal
 from fuwu.errors import ValidationFailed
@@ -50,6 +51,19 @@ class FileRules:
     max_bytes: int
     blocked_extensions: Sequence[str]
     max_files: int = MAX_FILES
+
+
+def posted_files(posted: FormData, names: Mapping[str, str | None]) -> list[Upload]:
+    """The files of a multipart post: input name → the file field it fills (None: a plain
+    attachment of the ticket). Inputs left empty (no file chosen) are skipped."""
+    found: list[Upload] = []
+    for name, field in names.items():
+        for item in posted.getlist(name):
+            if isinstance(item, UploadFile) and item.filename:
+                found.append(
+                    Upload(item.filename, item.content_type, item.size, item.file, field=field)
+                )
+    return found
 
 
 def safe_filename(name: str) -> str:
