@@ -36,7 +36,7 @@ from fuwu.tickets import service as tickets_service
 from fuwu.tickets import status_links
 from fuwu.tickets.models import Message, Ticket
 from fuwu.tickets.schemas import TicketCreate
-from fuwu.tickets.uploads import IMAGE_FIELDS, FileRules, Upload, stage, upload_errors
+from fuwu.tickets.uploads import FileRules, Upload, image_keys, stage, upload_errors
 from fuwu.web.errors import from_pydantic
 
 log = logging.getLogger("fuwu.webform")
@@ -288,15 +288,15 @@ def submit(
         _count_submission(session, ip=ip, window=policy.rate_window)
         return status_links.decoy()
     payload, errors = _ticket_data(form, ticket_type, data, locale)
-    images = frozenset(k for k in file_fields(form) if form.specs[k].type in IMAGE_FIELDS)
+    kinds = {k: form.specs[k].type for k in file_fields(form)}
     staged: list[int] = []
-    problems = upload_errors(data.uploads, policy.files, images)
+    problems = upload_errors(data.uploads, policy.files, image_keys(kinds))
     if problems:
         errors += problems
     else:  # stored before the ticket, so that its file fields hold them when validated
         by_field, staged = stage(
             session, actor=Principal.system(), store=store, uploads=data.uploads,
-            rules=policy.files, image_fields=images,
+            rules=policy.files, kinds=kinds,
         )  # fmt: skip
         payload["custom"] = {**payload["custom"], **by_field}
     ticket = tickets_service.create_ticket(

@@ -81,6 +81,12 @@ FIELDS: list[dict[str, Any]] = [
         "options": {"max_files": 6},
     },
     {
+        "key": "customer_signature",
+        "type": "signature",
+        "label": _l("客户签名", "Customer signature"),
+        "help": _l("安装完成后请客户签字确认", "The customer signs when the installation is done"),
+    },
+    {
         "key": "complaint_category",
         "type": "select",
         "label": _l("投诉类别", "Complaint category"),
@@ -230,8 +236,17 @@ TYPES: list[tuple[str, str, str, bool, dict[str, Any]]] = [
         "Installation",
         True,
         _form(
-            ["product", "model", "region", "site_address", "contact_phone", "visit_date"],
+            [
+                "product",
+                "model",
+                "region",
+                "site_address",
+                "contact_phone",
+                "visit_date",
+                "customer_signature",
+            ],
             required=("product",),
+            portal=["product", "model", "region", "site_address", "contact_phone", "visit_date"],
         ),
     ),
     (

@@ -103,6 +103,8 @@ class Input:
     error: str = ""
     system: bool = False  # a ticket column (subject, priority …): the page may draw its own
     live: bool = False  # form logic or a formula reads it: a change re-evaluates the form
+    file_kind: str = ""  # attachment, image or signature: what a file input takes
+    multiple: bool = False  # a file input that takes more than one file
 
 
 @dataclass
@@ -449,6 +451,9 @@ def _custom_input(
         drawn.choices = _choices(spec, locale, drawn.value, state.allowed.get(spec.key))
     elif widget == "cascade":
         drawn.levels = levels(spec, list(drawn.value), locale)
+    elif widget == "file":
+        drawn.file_kind = spec.type
+        drawn.multiple = spec.type != "signature" and int(spec.options.get("max_files") or 10) > 1
     elif widget == "table":
         drawn.columns = _columns(spec, locale)
         drawn.rows = list(drawn.value)

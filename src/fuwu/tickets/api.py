@@ -184,14 +184,13 @@ def _create_with_files(
     ]
     names: dict[str, str | None] = {f"custom.{k}": k for k in kinds}
     files = uploads.posted_files(posted, {"attachments": None, **names})
-    rules = uploads.FileRules(settings.attachment_max_bytes, settings.attachment_blocked_extensions)
-    images = frozenset(k for k, kind in kinds.items() if kind in uploads.IMAGE_FIELDS)
+    rules, images = uploads.FileRules.of(settings), uploads.image_keys(kinds)
     errors += uploads.upload_errors(files, rules, images)
     if errors:
         raise ValidationFailed(errors)
     by_field, staged = uploads.stage(
         session, actor=actor, store=request.app.state.store, uploads=files, rules=rules,
-        image_fields=images,
+        kinds=kinds,
     )  # fmt: skip
     data.custom = {**data.custom, **by_field}
     return _created(session, actor, settings, data, staged)

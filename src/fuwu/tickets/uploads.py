@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from fuwu.auth.principal import Principal
+from fuwu.config import Settings
 from fuwu.errors import ValidationFailed
 from fuwu.kit import files
 from fuwu.kit.storage import LocalStore, TooLarge
@@ -51,6 +52,16 @@ class FileRules:
     max_bytes: int
     blocked_extensions: Sequence[str]
     max_files: int = MAX_FILES
+
+    @classmethod
+    def of(cls, settings: Settings) -> FileRules:
+        """The limits the settings set for attachments."""
+        return cls(settings.attachment_max_bytes, settings.attachment_blocked_extensions)
+
+
+def image_keys(kinds: Mapping[str, str]) -> frozenset[str]:
+    """Of file fields (key → type), those that take only images."""
+    return frozenset(k for k, kind in kinds.items() if kind in IMAGE_FIELDS)
 
 
 def posted_files(posted: FormData, names: Mapping[str, str | None]) -> list[Upload]:
@@ -117,23 +128,35 @@ def stage(
     store: LocalStore,
     uploads: Sequence[Upload],
     rules: FileRules,
-    image_fields: frozenset[str] = frozenset(),
-) -> tuple[dict[str, list[int]], list[int]]:
-    """Store checked files as attachments without a ticket: (ids by file field, all ids).
+    kinds: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Any], list[int]]:
+    """Store checked files as attachments without a ticket: (file field values, all ids).
 
+    `kinds` are the file fields of the form (key → attachment, image or signature): image
+    and signature fields take only images, a signature field one file, as its single id.
     Raises ValidationFailed naming every file that is wrong; nothing is staged then.
     """
-    errors = upload_errors(uploads, rules, image_fields)
+    kinds = kinds or {}
+    errors = upload_errors(uploads, rules, image_keys(kinds))
+    for key in [k for k, kind in kinds.items() if kind == "signature"]:
+        if sum(1 for u in uploads if u.field == key) > 1:
+            errors.append(
+                {"field": f"custom.{key}", "code": "too_many_files", "params": {"max": 1}}
+            )
     if errors:
         raise ValidationFailed(errors)
-    by_field: dict[str, list[int]] = {}
+    values: dict[str, Any] = {}
     staged: list[int] = []
     for upload in uploads:
         attachment = _stage_one(session, actor=actor, store=store, upload=upload, rules=rules)
         staged.append(attachment.id)
-        if upload.field is not None:
-            by_field.setdefault(upload.field, []).append(attachment.id)
-    return by_field, staged
+        if upload.field is None:
+            continue
+        if kinds.get(upload.field) == "signature":
+            values[upload.field] = attachment.id
+        else:
+            values.setdefault(upload.field, []).append(attachment.id)
+    return values, staged
 
 
 def _stage_one(

@@ -23,8 +23,9 @@ from fuwu.errors import Conflict, ValidationFailed
 from fuwu.jobs import service as jobs
 from fuwu.kit.ids import Id
 from fuwu.tickets import api as tickets_api
+from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import messages as messages_service
-from fuwu.tickets import repository, saved_views, views_custom, views_filters
+from fuwu.tickets import repository, saved_views, uploads, views_custom, views_filters
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets import views_support as support
 from fuwu.tickets.schemas import AGENT_CHANNELS, TicketCreate, TicketUpdate
@@ -347,6 +348,15 @@ def create_ticket(
         payload = _create_payload(me, values)
         payload["custom"] = support.posted_custom(compiled, surface, form)
         data = TicketCreate.model_validate(payload)
+        kinds = custom_fields.file_fields(
+            session, type_key=type_key, surface=surface, timezone=settings.timezone
+        )
+        by_field, staged = uploads.stage(
+            session, actor=me, store=request.app.state.store,
+            uploads=uploads.posted_files(form, {"attachments": None, **{k: k for k in kinds}}),
+            rules=uploads.FileRules.of(settings), kinds=kinds,
+        )  # fmt: skip
+        data.custom = {**data.custom, **by_field}
         ticket = tickets_service.create_ticket(
             session,
             actor=me,
@@ -355,6 +365,7 @@ def create_ticket(
             timezone=settings.timezone,
             default_channel="web",
             surface=surface,
+            attachments=staged,
         )
     except ValidationError as exc:
         errors = forms.place(

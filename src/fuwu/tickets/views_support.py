@@ -267,6 +267,7 @@ def new_fields(
         "cf_url": NEW_FIELDS_URL,
         "cf_target": "#cf-fields",
         "cf_errors": dict(errors or {}),
+        "cf_uploads": True,  # file fields take their files with the create
         **fields_context(
             request, me, form=form, surface=surface, values=values, system=system, errors=errors
         ),

@@ -14,7 +14,8 @@
 
   document.addEventListener("input", function (evt) {
     var box = evt.target.closest ? evt.target.closest(".cf-form") : null;
-    if (box && typed[box.id] && evt.target.id && evt.target.type !== "checkbox") {
+    var kind = evt.target.type;
+    if (box && typed[box.id] && evt.target.id && kind !== "checkbox" && kind !== "file") {
       typed[box.id][evt.target.id] = evt.target.value;
     }
   }, true);
