@@ -240,6 +240,28 @@ def test_a_missing_required_field_comes_back_in_chinese_under_it_with_the_values
         assert session.query(Ticket).count() == 0
 
 
+def test_every_error_of_the_page_comes_back_in_one_round(
+    app: FastAPI, browsers: Callable[[str], Browser]
+) -> None:
+    """An empty subject, a bad customer email and a missing custom field: all three are named
+    in the first answer (issue 16: there used to be one round per part of the form)."""
+    agent = browsers("agent1")  # reads Chinese
+    form = {"type": "repair", "subject": "", "customer_email": "not-an-email",
+            "fault_type": "noise"}  # fmt: skip
+    response = agent.post("/tickets/new", form)
+    assert response.status_code == 422
+    assert 'id="err-subject"' in response.text
+    assert error_under(response.text, "product") == "产品为必填项"
+
+    form["subject"] = "空调不制冷"  # the system input is fine now: the service's checks
+    response = agent.post("/tickets/new", form)
+    assert response.status_code == 422
+    assert 'id="err-customer_email"' in response.text
+    assert error_under(response.text, "product") == "产品为必填项"
+    with transaction(app.state.reader) as session:
+        assert session.query(Ticket).count() == 0
+
+
 def test_an_invalid_value_names_the_field_and_a_type_error_no_500(
     browsers: Callable[[str], Browser],
 ) -> None:

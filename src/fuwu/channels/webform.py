@@ -27,10 +27,10 @@ from fuwu.errors import NotFound, RateLimited, ValidationFailed
 from fuwu.fields import ticket_types
 from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
-from fuwu.fields.validation import validate
 from fuwu.kit.contact_points import normalise_email, normalise_phone
 from fuwu.kit.storage import LocalStore
 from fuwu.kit.time import utcnow
+from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import messages as messages_service
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets import status_links
@@ -240,7 +240,12 @@ def _reach_errors(email: str, phone: str) -> list[dict[str, Any]]:
 
 
 def _checked(
-    form: Form, payload: dict[str, Any], errors: list[dict[str, Any]], data: Submission
+    session: Session,
+    form: Form,
+    payload: dict[str, Any],
+    errors: list[dict[str, Any]],
+    data: Submission,
+    timezone: str,
 ) -> TicketCreate:
     """TicketCreate, or ValidationFailed with every problem of the page at once.
 
@@ -256,10 +261,10 @@ def _checked(
         return parsed
     system = {k: payload.get(k) for k in ("subject", "description", "type", "channel")}
     system["priority"] = payload.get("priority", "normal")
-    try:
-        validate(form, SURFACE, data.custom, system=system, variables={}, creating=True)
-    except ValidationFailed as exc:
-        errors = errors + exc.errors
+    errors = errors + custom_fields.form_errors(
+        session, type_key=form.type_key, surface=SURFACE, submitted=data.custom, system=system,
+        timezone=timezone, actor_id=None,
+    )  # fmt: skip
     raise ValidationFailed(errors)
 
 
@@ -302,7 +307,7 @@ def submit(
     ticket = tickets_service.create_ticket(
         session,
         actor=Principal.system(),
-        data=_checked(form, payload, errors, data),
+        data=_checked(session, form, payload, errors, data, policy.timezone),
         number_pattern=policy.number_pattern,
         timezone=policy.timezone,
         default_channel="web",

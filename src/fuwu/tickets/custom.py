@@ -16,7 +16,7 @@ from fuwu.errors import NotFound, ValidationFailed
 from fuwu.fields import ticket_types
 from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
-from fuwu.fields.validation import variables_for
+from fuwu.fields.validation import validate, variables_for
 from fuwu.tickets import fields as _registration  # noqa: F401 - registers the ticket entity
 
 GENERAL = "general"  # the built-in type without a form
@@ -131,6 +131,39 @@ def on_update(
     )  # fmt: skip
     kept = {k: v for k, v in previous.items() if k not in form.specs}
     return {**kept, **values}, form.version
+
+
+def form_errors(
+    session: Session,
+    *,
+    type_key: str,
+    surface: str,
+    submitted: Mapping[str, Any],
+    system: Mapping[str, Any],
+    timezone: str,
+    actor_id: int | None,
+) -> list[dict[str, Any]]:
+    """Every error the type's form finds in custom values, without the database checks and
+    without taking an auto-number: for a page whose other input already failed, so that the
+    user sees all that is wrong at once instead of one round per part of the form."""
+    if type_key == GENERAL:
+        return [
+            {"field": f"custom.{k}", "code": "extra_forbidden", "params": {}} for k in submitted
+        ]
+    try:
+        form = ticket_types.form(session, type_key, timezone)
+    except NotFound:
+        return []
+    if form is None:
+        return []
+    try:
+        validate(
+            form, surface, submitted, system=system, creating=True,
+            variables=variables_for(actor_id, timezone),
+        )  # fmt: skip
+    except ValidationFailed as exc:
+        return list(exc.errors)
+    return []
 
 
 FILE_TYPES = frozenset({"attachment", "image", "signature"})

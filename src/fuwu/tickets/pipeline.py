@@ -45,6 +45,7 @@ class Change:
     surface: str | None = None  # the form layout that validates custom values
     checks_version: bool = True  # False: must not fail on a concurrent change
     attachments: tuple[int, ...] = ()  # files staged for a new ticket (`tickets.uploads`)
+    errors: tuple[dict[str, Any], ...] = ()  # found by the caller, reported with the rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ def apply_change(
     asked = {k: v for k, v in change.values.items() if k in SYSTEM_COLUMNS}
     submitted = {k: v for k, v in change.values.items() if k not in SYSTEM_COLUMNS}
     after = _implied(before, _routed(session, before, asked))
-    errors: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = list(change.errors)
     refs = _people(session, before, after, asked, errors)
     after = _custom(session, actor, before, after, submitted, change, where, errors)
     if errors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -56,8 +57,12 @@ def create_ticket(
     (default: agent_create for staff, portal for customers); the form version is recorded.
     `attachments` are the files staged for it (`tickets.uploads.stage`), which it claims.
     """
+    errors: list[dict[str, Any]] = []  # reported with the pipeline's, all in one answer
     if actor.is_staff:
-        customer_id = _staff_customer_id(session, actor=actor, data=data)
+        try:
+            customer_id = _staff_customer_id(session, actor=actor, data=data)
+        except ValidationFailed as exc:
+            customer_id, errors = None, exc.errors
         assignee_id, team_id = data.assignee_id, data.team_id
     elif actor.contact_id is None:
         raise PermissionDenied()
@@ -72,7 +77,8 @@ def create_ticket(
     applied = pipeline.apply_change(
         session, actor=actor, before=None,
         change=pipeline.Change(
-            values, cause="created", surface=surface, attachments=tuple(attachments)
+            values, cause="created", surface=surface, attachments=tuple(attachments),
+            errors=tuple(errors),
         ),
         where=pipeline.Where(timezone=timezone, number_pattern=number_pattern),
     )  # fmt: skip

@@ -347,7 +347,7 @@ def create_ticket(
         compiled = support.load_form(session, type_key, settings.timezone)
         payload = _create_payload(me, values)
         payload["custom"] = support.posted_custom(compiled, surface, form)
-        data = TicketCreate.model_validate(payload)
+        data = _validated(session, me, payload, surface, settings.timezone, form)
         kinds = custom_fields.file_fields(
             session, type_key=type_key, surface=surface, timezone=settings.timezone
         )
@@ -367,13 +367,6 @@ def create_ticket(
             surface=surface,
             attachments=staged,
         )
-    except ValidationError as exc:
-        errors = forms.place(
-            locale, [from_pydantic(dict(e)) for e in exc.errors()], where=FORM_FIELDS
-        )
-        return _create_form(
-            request, session, me, values, posted=form, errors=errors, status_code=422
-        )
     except ValidationFailed as exc:
         session.rollback()
         custom, others = support.split_errors(locale, exc.errors)
@@ -386,6 +379,27 @@ def create_ticket(
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
+
+
+def _validated(
+    session: Session,
+    me: Principal,
+    payload: dict[str, Any],
+    surface: str,
+    timezone: str,
+    posted: FormData,
+) -> TicketCreate:
+    """The new ticket's data; when its system input is wrong, ValidationFailed naming that
+    and every error of the custom fields too, so the form is corrected in one round."""
+    try:
+        return TicketCreate.model_validate(payload)
+    except ValidationError as exc:
+        errors = [from_pydantic(dict(e)) for e in exc.errors()]
+    errors += custom_fields.form_errors(
+        session, type_key=payload["type"], surface=surface, submitted=payload["custom"],
+        system=support.new_system(me, posted), timezone=timezone, actor_id=me.user_id,
+    )  # fmt: skip
+    raise ValidationFailed(errors)
 
 
 def _posted_text(form: FormData, name: str) -> str:
