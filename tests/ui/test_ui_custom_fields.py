@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from starlette.datastructures import FormData
 
 import fuwu.tickets.fields  # noqa: F401 - registers the ticket entity with the field registry
@@ -27,7 +28,7 @@ from fuwu.fields.forms import Form, compile_form
 from fuwu.fields.schemas import FieldCreate, TicketTypeCreate
 from fuwu.fields.types import FieldSpec
 from fuwu.tickets import service as tickets_service
-from fuwu.tickets.models import Ticket
+from fuwu.tickets.models import Ticket, TicketEvent
 from fuwu.tickets.schemas import TicketCreate, TicketUpdate
 
 from .conftest import PASSWORD, Browser, sign_in
@@ -318,6 +319,39 @@ _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 # ------------------------------------------------------------------------- ticket details
+
+
+def test_a_value_the_form_will_clear_is_announced_and_history_names_the_rule(
+    app: FastAPI, people: dict[str, int], browsers: Callable[[str], Browser]
+) -> None:
+    """Issue 16: no value is lost silently. The fault is no longer an error code, so the form
+    hides the code field: the edit form says E4 will be cleared before saving, and history
+    records the old value and the rule."""
+    ticket_id = create_repair(app, people, fault_type="error_code", error_code="E4")
+    agent = browsers("agent1")  # reads Chinese
+    version = stored(app, ticket_id).version
+
+    unchanged = agent.post(f"/tickets/{ticket_id}/details/fields", {}, htmx=True)
+    live = agent.post(f"/tickets/{ticket_id}/details/fields", {"fault_type": "noise"}, htmx=True)
+    assert "保存后将清除" not in unchanged.text
+    assert "保存后将清除" in live.text
+    assert re.search(r"<strong>故障代码</strong>: E4", live.text)
+
+    saved = agent.post(
+        f"/tickets/{ticket_id}/details",
+        {"version": str(version), "product": "空调", "fault_type": "noise"},
+        htmx=True,
+    )
+    assert saved.status_code == 200, saved.text
+    assert "error_code" not in stored(app, ticket_id).custom
+    with transaction(app.state.reader) as session:
+        last = session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        ).all()[-1]
+    assert last.changes["custom"][0]["error_code"] == "E4"
+    assert last.reasons == {"custom.error_code": "form:故障代码"}
+    page = agent.get(f"/tickets/{ticket_id}")
+    assert "被表单规则“故障代码”清除" in page.text
 
 
 def test_editing_details_saves_and_a_stale_version_gets_the_conflict_message(

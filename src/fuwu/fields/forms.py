@@ -30,6 +30,7 @@ class Rule:
 
     condition: conditions.Condition
     actions: tuple[LogicAction, ...]
+    name: str = ""  # as the admin named it: history says which rule cleared a value
 
 
 @dataclass
@@ -155,7 +156,7 @@ def custom_refs(entity: Entity, specs: Mapping[str, FieldSpec]) -> dict[str, Fie
 def _rule(index: int, rule: Any, schema: Schema) -> Rule:
     """Compile one logic rule; a wrong condition names its place: logic[1].when.all[0]."""
     try:
-        return Rule(conditions.parse(rule.when, schema), tuple(rule.then))
+        return Rule(conditions.parse(rule.when, schema), tuple(rule.then), rule.name)
     except ValidationFailed as exc:
         for error in exc.errors:
             error["field"] = f"logic[{index}].when." + str(error["field"])

@@ -271,6 +271,26 @@ def state_of(
     return evaluate(form, dict(record), {**known_variables, **variables}), record
 
 
+def to_be_cleared(
+    form: Form,
+    values: Mapping[str, Any],
+    stored: Mapping[str, Any],
+    *,
+    locale: str,
+    system: Mapping[str, Any],
+    variables: Mapping[str, Any],
+) -> list[tuple[str, str]]:
+    """(label, stored value as text) of each stored value the form's logic clears for these
+    values: shown on the edit form so that saving never loses a value unannounced."""
+    state, _ = state_of(form, values, system=system, variables=variables)
+    translate = Translator(locale).gettext
+    return [
+        (spec.text(locale), text_of(spec, stored[key], locale, form.timezone, translate))
+        for key, spec in form.specs.items()
+        if key in state.cleared and stored.get(key) not in (None, "", [], {})
+    ]
+
+
 def render(
     form: Form,
     surface: str,

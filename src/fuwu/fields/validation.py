@@ -29,6 +29,8 @@ class FormState:
 
     hidden: set[str] = field(default_factory=set)
     cleared: set[str] = field(default_factory=set)
+    # Cleared field → the rule that hid it ("" when it is hidden until a rule shows it).
+    cleared_by: dict[str, str] = field(default_factory=dict)
     required: set[str] = field(default_factory=set)
     read_only: set[str] = field(default_factory=set)
     set_values: dict[str, Any] = field(default_factory=dict)
@@ -50,14 +52,25 @@ def evaluate(form: Form, record: dict[str, Any], variables: Mapping[str, Any]) -
             continue
         for action in rule.actions:
             _apply(action, state, shown, record)
+            if action.action == "hide" and action.clear:
+                state.cleared_by.update(dict.fromkeys(action.fields, rule.name))
     for key, clear in form.hidden_by_default.items():
         if key not in shown:
             state.hidden.add(key)
             if clear:
                 state.cleared.add(key)
+                state.cleared_by.setdefault(key, _shown_by(form, key))
     for key in state.hidden:
         state.required.discard(key)
     return state
+
+
+def _shown_by(form: Form, key: str) -> str:
+    """The rule that shows a field hidden until shown: what its clearing is blamed on."""
+    for rule in form.rules:
+        if any(a.action == "show" and key in a.fields for a in rule.actions):
+            return rule.name
+    return ""
 
 
 def _apply(action: Any, state: FormState, shown: set[str], record: dict[str, Any]) -> None:
@@ -80,6 +93,20 @@ def _apply(action: Any, state: FormState, shown: set[str], record: dict[str, Any
     elif action.action == "restrict_options":
         for key in keys:
             state.allowed[key] = frozenset(action.options)
+
+
+def clearing(
+    form: Form, record: Mapping[str, Any], previous: Mapping[str, Any], variables: Mapping[str, Any]
+) -> dict[str, str]:
+    """Fields whose stored value the form's logic clears for this record → the rule that
+    clears it ("" for a field hidden until a rule shows it): what the agent is told before
+    saving and what history records."""
+    state = evaluate(form, dict(record), variables)
+    return {
+        key: state.cleared_by.get(key, "")
+        for key in state.cleared
+        if key in form.specs and not _empty(previous.get(key))
+    }
 
 
 def _error(form: Form, key: str, code: str, **params: Any) -> dict[str, Any]:

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fuwu.errors import NotFound, ValidationFailed
-from fuwu.fields import ticket_types
+from fuwu.fields import ticket_types, types
 from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
-from fuwu.fields.validation import validate, variables_for
+from fuwu.fields.validation import clearing, validate, variables_for
 from fuwu.tickets import fields as _registration  # noqa: F401 - registers the ticket entity
 
 GENERAL = "general"  # the built-in type without a form
@@ -164,6 +164,30 @@ def form_errors(
     except ValidationFailed as exc:
         return list(exc.errors)
     return []
+
+
+def cleared_by_logic(
+    session: Session,
+    *,
+    type_key: str,
+    form_version: int | None,
+    previous: Mapping[str, Any],
+    record: Mapping[str, Any],
+    timezone: str,
+    actor_id: int | None,
+) -> dict[str, str]:
+    """Custom fields whose stored value the form's logic clears in this record → the rule's
+    name ("" when the field is hidden until a rule shows it)."""
+    if type_key == GENERAL:
+        return {}
+    try:
+        form = ticket_types.form(session, type_key, timezone, form_version)
+    except NotFound:
+        return {}
+    if form is None:
+        return {}
+    loaded = {**record, **{k: types.load(s, record.get(k)) for k, s in form.specs.items()}}
+    return clearing(form, loaded, previous, variables_for(actor_id, timezone))
 
 
 FILE_TYPES = frozenset({"attachment", "image", "signature"})

@@ -85,7 +85,9 @@ def apply_change(
     after = _custom(session, actor, before, after, submitted, change, where, errors)
     if errors:
         raise ValidationFailed(errors)
+    cleared = _cleared(session, actor, before, after, where)
     after, reasons, actions = _decide(session, actor, before, after, change.cause)
+    reasons = {**cleared, **reasons}
     if any(before is None or before.get(k) != after.get(k) for k in PEOPLE) and reasons:
         refs = _checked_people(session, after)  # a decider routed it: still valid people
     if before is None:
@@ -225,6 +227,27 @@ def _custom(
         version=after.version,
         form_version=form_version,
     )
+
+
+def _cleared(
+    session: Session,
+    actor: Principal,
+    before: TicketState | None,
+    after: TicketState,
+    where: Where,
+) -> dict[str, str]:
+    """Custom values the form's logic cleared in this change → why ("form:<rule name>")."""
+    if before is None:
+        return {}
+    lost = {k: v for k, v in custom_of(before).items() if v not in (None, "", [], {})}
+    lost = {k: v for k, v in lost.items() if after.get(k) in (None, "", [], {})}
+    if not lost:
+        return {}
+    rules = custom_fields.cleared_by_logic(
+        session, type_key=after["type"], form_version=after.form_version, previous=lost,
+        record=after, timezone=where.timezone, actor_id=actor.user_id,
+    )  # fmt: skip
+    return {key: f"form:{name}" for key, name in rules.items()}
 
 
 def _decide(

@@ -230,17 +230,22 @@ def fields_context(
     values: Mapping[str, Any],
     system: Mapping[str, Any],
     errors: Mapping[str, str] | None = None,
+    stored: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What `tickets/_custom_fields.html` draws: the sections and errors it cannot place."""
+    """What `tickets/_custom_fields.html` draws: the sections, errors it cannot place, and
+    the `stored` values (an edit) that saving would clear."""
     if form is None:
         return {"cf_sections": [], "cf_unplaced": list((errors or {}).values())}
+    locale, variables = locale_of(request), {"current_user": me.user_id}
     sections = fields_render.render(
-        form, surface, values, locale=locale_of(request), system=system, errors=errors,
-        variables={"current_user": me.user_id},
-    )  # fmt: skip
+        form, surface, values, locale=locale, system=system, errors=errors, variables=variables
+    )
     drawn = {i.key for s in sections for i in s.inputs if not i.system}
     unplaced = [m for k, m in (errors or {}).items() if k not in drawn]
-    return {"cf_sections": sections, "cf_unplaced": unplaced}
+    clearing = fields_render.to_be_cleared(
+        form, values, stored or {}, locale=locale, system=system, variables=variables
+    )
+    return {"cf_sections": sections, "cf_unplaced": unplaced, "cf_clearing": clearing}
 
 
 def new_fields(
@@ -347,6 +352,6 @@ def edit_context(
         "cf_target": "#cf-edit-fields",
         **fields_context(
             request, me, form=form, surface="agent_edit", values=values,
-            system=ticket_system(ticket), errors=errors,
+            system=ticket_system(ticket), errors=errors, stored=ticket.custom or {},
         ),
     }  # fmt: skip
