@@ -65,6 +65,13 @@ def test_a_signature_drawn_on_a_phone_is_stored_with_the_ticket(
         page.get_by_role("button", name="Create ticket").click()
         page.wait_for_url(re.compile(r".*/tickets/\d+$"))
         ticket_id = int(page.url.rsplit("/", 1)[1])
+        # The details panel shows the signature itself, with who had it signed and when.
+        signature = page.locator(".cf-files img.cf-thumb")
+        expect(signature).to_be_visible()
+        expect(page.locator(".cf-files")).to_contain_text("Wang Fang")
+        loaded = signature.evaluate("img => img.complete && img.naturalWidth > 0")
+        assert loaded, "the signature image does not load"
+        page.screenshot(path=str(tmp_path / "signed-ticket-375.png"), full_page=True)
     finally:
         context.close()
 

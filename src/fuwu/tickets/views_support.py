@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -299,6 +301,46 @@ def ticket_system(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class FieldFile:
+    """A file a file field holds, as the details panel shows it: who added it and when (a
+    signature: who had it signed)."""
+
+    id: int
+    filename: str
+    is_image: bool
+    by: str
+    at: datetime
+
+
+def _field_files(
+    session: Session, me: Principal, form: Form, ticket: Ticket, locale: str
+) -> dict[str, list[FieldFile]]:
+    """Field label → the files its value names, among those this reader may see."""
+    kinds = ("attachment", "image", "signature")
+    wanted = {k: s for k, s in form.specs.items() if s.type in kinds and ticket.custom.get(k)}
+    if not wanted:
+        return {}
+    visible = {a.id: a for a in messages_service.list_attachments(
+        session, actor=me, ticket_id=ticket.id)}  # fmt: skip
+    names: dict[int, str] = {}
+    found: dict[str, list[FieldFile]] = {}
+    for key, spec in wanted.items():
+        value = ticket.custom[key]
+        for file_id in value if isinstance(value, list) else [value]:
+            attachment = visible.get(file_id)
+            if attachment is None:
+                continue
+            by_id = attachment.uploaded_by_id
+            if by_id is not None and by_id not in names:
+                names[by_id] = auth_service.get_user(session, by_id).display_name
+            found.setdefault(spec.text(locale), []).append(FieldFile(
+                attachment.id, attachment.filename, attachment.content_type.startswith("image/"),
+                names.get(by_id, "") if by_id is not None else "", attachment.created_at,
+            ))  # fmt: skip
+    return found
+
+
 def details_context(
     request: Request, session: Session, me: Principal, ticket: Ticket
 ) -> dict[str, Any]:
@@ -308,6 +350,7 @@ def details_context(
     timezone = request.app.state.settings.timezone
     form = load_form(session, ticket.type_key, timezone, ticket.form_version)
     rows: list[tuple[str, str]] = []
+    files: dict[str, list[FieldFile]] = {}
     editable = shown = False
     if form is not None:
         surface = "agent_edit" if me.is_staff else "portal"
@@ -315,6 +358,7 @@ def details_context(
             form, ticket.custom or {}, locale=locale, timezone=timezone, surface=surface,
             others=me.is_staff,
         )  # fmt: skip
+        files = _field_files(session, me, form, ticket, locale)
         editable = me.is_staff and bool(form.inputs("agent_edit"))
         shown = bool(form.specs) if me.is_staff else bool(form.custom_keys("portal"))
     type_label = gettext(locale, "General")
@@ -325,6 +369,7 @@ def details_context(
         type_label = type_label or ticket.type_key
     return {
         "custom_rows": rows,
+        "custom_files": files,
         "custom_editable": editable,
         "type_label": type_label,
         "has_form": shown,  # the form has fields this reader may see
