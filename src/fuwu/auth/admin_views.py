@@ -24,7 +24,7 @@ from fuwu.kit.ids import Id, parse_id
 from fuwu.web import forms
 from fuwu.web.deps import DbSession, client_ip
 from fuwu.web.forms import FieldErrors, Posted
-from fuwu.web.templating import is_htmx, render
+from fuwu.web.templating import page, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -93,8 +93,7 @@ def users_page(
         "roles": ROLES,
         "teams": auth_service.list_teams(session),
     }
-    template = "admin/_users_table.html" if is_htmx(request) else "admin/users.html"
-    return render(request, template, context)
+    return page(request, "admin/users.html", "admin/_users_table.html", context)
 
 
 def _user_values(user: User) -> dict[str, Any]:
@@ -416,5 +415,4 @@ def audit_page(
         "filters": {"entity": entity or "", "actor": actor or "", "entity_id": entity_id or ""},
         "actors": auth_service.list_users(session, staff_only=True, limit=1000),
     }
-    template = "admin/_audit_table.html" if is_htmx(request) else "admin/audit.html"
-    return render(request, template, context)
+    return page(request, "admin/audit.html", "admin/_audit_table.html", context)

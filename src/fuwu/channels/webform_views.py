@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from fuwu.channels import webform
 from fuwu.channels.webform import SURFACE, Submission
@@ -24,10 +24,11 @@ from fuwu.kit.i18n import LOCALES, gettext, negotiate
 from fuwu.tickets.statuses import DEFAULT_STATUSES
 from fuwu.tickets.uploads import Upload, posted_files
 from fuwu.web import forms as web_forms
+from fuwu.web import templating
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
 from fuwu.web.errors import field_message
 from fuwu.web.security import CSP
-from fuwu.web.templating import is_htmx, render
+from fuwu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -286,15 +287,13 @@ def _form_response(
     fragment: bool = False,
 ) -> Response:
     """The form page (or, for htmx, the form or its fields alone), values kept after a post."""
-    if fragment:
-        template = "webform/_fields.html"
-    elif is_htmx(request):
-        template = "webform/_form.html"
-    else:
-        template = "webform/page.html"
     context = _context(settings, page, errors or [], notice)
-    response = render(request, template, context, status_code=status_code)
-    response.headers["Vary"] = "HX-Request"
+    if fragment:  # the logic round trip: always only the fields
+        response = render(request, "webform/_fields.html", context, headers=templating.VARY)
+    else:
+        response = templating.page(
+            request, "webform/page.html", "webform/_form.html", context, status_code=status_code
+        )
     return _frameable(response, settings) if page.embed else response
 
 
@@ -386,10 +385,7 @@ def submit(
         return _form_response(
             request, settings, page, errors=exc.errors, notice=notice, status_code=422
         )
-    url = f"/forms/{type_key}/done/{token}{_query(locale, embed)}"
-    if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+    return templating.redirect(request, f"/forms/{type_key}/done/{token}{_query(locale, embed)}")
 
 
 # ---------------------------------------------------------------- after sending

@@ -27,7 +27,7 @@ from fuwu.kit.ids import Id, parse_id
 from fuwu.web import forms
 from fuwu.web.deps import DbSession
 from fuwu.web.forms import FieldErrors, Posted
-from fuwu.web.templating import is_htmx, render
+from fuwu.web.templating import page, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -87,8 +87,7 @@ def customers_page(
     )
     contacts, next_id = _page(rows)
     context = {"nav_active": "customers", "contacts": contacts, "next_id": next_id, "q": q or ""}
-    template = "customers/_table.html" if is_htmx(request) else "customers/list.html"
-    return render(request, template, context)
+    return page(request, "customers/list.html", "customers/_table.html", context)
 
 
 def _contact_form(
@@ -202,8 +201,7 @@ def organisations_page(
         "next_id": next_id,
         "q": q or "",
     }
-    template = "customers/_org_table.html" if is_htmx(request) else "customers/organisations.html"
-    return render(request, template, context)
+    return page(request, "customers/organisations.html", "customers/_org_table.html", context)
 
 
 def _org_form(

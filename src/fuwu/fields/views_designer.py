@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from fuwu.auth.deps import Csrf, UiAdmin
 from fuwu.auth.principal import Principal
@@ -38,7 +38,7 @@ from fuwu.web import forms
 from fuwu.web.deps import DbSession, SettingsDep
 from fuwu.web.errors import from_pydantic, locale_of
 from fuwu.web.forms import Posted
-from fuwu.web.templating import is_htmx, render
+from fuwu.web.templating import is_htmx, page, redirect
 
 router = APIRouter(include_in_schema=False)
 Surface = Literal["agent_create", "agent_edit", "portal", "web_form"]
@@ -263,11 +263,13 @@ def respond(
     **extra: Any,
 ) -> Response:
     """The workspace fragment for htmx, a redirect (or, after an error, the page) otherwise."""
+    url = f"/admin/forms/{key}?surface={surface}#{anchor}"
     if status_code < 400 and not is_htmx(request):
-        return RedirectResponse(f"/admin/forms/{key}?surface={surface}#{anchor}", status_code=303)
+        return redirect(request, url)
     context = workspace(request, session, me, key, surface, **extra)
-    template = "fields/_workspace.html" if is_htmx(request) else "fields/designer.html"
-    return render(request, template, context, status_code=status_code)
+    return page(
+        request, "fields/designer.html", "fields/_workspace.html", context, status_code=status_code
+    )
 
 
 def edit(
@@ -317,8 +319,7 @@ def designer_page(
     rule: RuleIndex = None,
 ) -> Response:
     context = workspace(request, session, me, key, surface, rule=rule)
-    template = "fields/_workspace.html" if is_htmx(request) else "fields/designer.html"
-    return render(request, template, context)
+    return page(request, "fields/designer.html", "fields/_workspace.html", context)
 
 
 @router.post("/admin/forms/{key}/layout/order", dependencies=[Csrf])
@@ -427,14 +428,14 @@ def preview(request: Request, session: DbSession, me: UiAdmin, form: Posted, key
     surface = surface_of(form)
     if not is_htmx(request):
         context = workspace(request, session, me, key, surface, posted=form)
-        return render(request, "fields/designer.html", context)
-    definition, _ = editable(session, key)
-    context = {
-        "key": key,
-        "surface": surface,
-        **_preview(request, session, me, key, definition, surface, form),
-    }
-    return render(request, "fields/_preview.html", context)
+    else:
+        definition, _ = editable(session, key)
+        context = {
+            "key": key,
+            "surface": surface,
+            **_preview(request, session, me, key, definition, surface, form),
+        }
+    return page(request, "fields/designer.html", "fields/_preview.html", context)
 
 
 @router.post("/admin/forms/{key}/publish", dependencies=[Csrf])
@@ -452,8 +453,7 @@ def publish(
         status = _status(exc) if isinstance(exc, DomainError) else 422
         return respond(request, session, me, key, surface, status_code=status, problems=errors)
     if not is_htmx(request):
-        url = f"/admin/forms/{key}?surface={surface}&published={row.version}"
-        return RedirectResponse(url, status_code=303)
+        return redirect(request, f"/admin/forms/{key}?surface={surface}&published={row.version}")
     return respond(request, session, me, key, surface, published_now=row.version)
 
 

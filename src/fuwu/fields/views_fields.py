@@ -22,7 +22,7 @@ from fuwu.web import forms
 from fuwu.web.deps import DbSession
 from fuwu.web.errors import locale_of
 from fuwu.web.forms import FieldErrors, Posted
-from fuwu.web.templating import is_htmx, render
+from fuwu.web.templating import page, render
 
 router = APIRouter(include_in_schema=False)
 Entity = Literal["ticket", "contact", "organisation", "asset"]
@@ -56,8 +56,7 @@ def fields_page(
         "archived": bool(archived),
         "type_labels": editor.TYPE_LABELS,
     }
-    template = "fields/_field_table.html" if is_htmx(request) else "fields/fields.html"
-    return render(request, template, context)
+    return page(request, "fields/fields.html", "fields/_field_table.html", context)
 
 
 def _editor_page(

@@ -20,7 +20,7 @@ from fuwu.web import forms
 from fuwu.web.deps import DbSession
 from fuwu.web.errors import locale_of
 from fuwu.web.forms import FieldErrors, Posted
-from fuwu.web.templating import is_htmx, render
+from fuwu.web.templating import page, render
 
 router = APIRouter(include_in_schema=False)
 Version = Annotated[int | None, Query(ge=1, le=MAX_ID, alias="from")]
@@ -45,10 +45,9 @@ def _types_page(
         "values": values or {},
         "errors": errors or {},
     }
-    template = (
-        "fields/_types_table.html" if is_htmx(request) and not errors else "fields/types.html"
-    )
-    return render(request, template, context, status_code=status_code)
+    if errors:  # the whole page: the create form with its messages sits outside the table
+        return render(request, "fields/types.html", context, status_code=status_code)
+    return page(request, "fields/types.html", "fields/_types_table.html", context)
 
 
 @router.get("/admin/forms")
@@ -138,5 +137,4 @@ def history_page(
         "message": message,
         "name": ttype.name.get(locale) or ttype.name.get("en") or key,
     }
-    template = "fields/_diff.html" if is_htmx(request) else "fields/history.html"
-    return render(request, template, context)
+    return page(request, "fields/history.html", "fields/_diff.html", context)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from fuwu.auth.deps import Csrf, UiStaff, UiUser
 from fuwu.auth.principal import Principal
@@ -34,7 +34,7 @@ from fuwu.web import forms
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
 from fuwu.web.errors import from_pydantic, locale_of
 from fuwu.web.forms import Posted
-from fuwu.web.templating import is_htmx, render
+from fuwu.web.templating import VARY, is_htmx, page, redirect, render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(views_custom.router)
@@ -185,7 +185,7 @@ def inbox(
     }
     if me.is_staff and not is_htmx(request):
         context.update(support.lookups(session))
-    return support.page(request, "tickets/inbox.html", "tickets/_list.html", context)
+    return page(request, "tickets/inbox.html", "tickets/_list.html", context)
 
 
 def _view_key(value: str | None) -> str:
@@ -300,7 +300,9 @@ def _create_form(
     }
     if me.is_staff:
         context.update(support.lookups(session), agent_channels=AGENT_CHANNELS)
-    return support.page(request, "tickets/new.html", "tickets/_new_form.html", context, status_code)
+    return page(
+        request, "tickets/new.html", "tickets/_new_form.html", context, status_code=status_code
+    )
 
 
 @router.get("/tickets/new")
@@ -375,10 +377,7 @@ def create_ticket(
             request, session, me, values, posted=form, errors=errors, custom_errors=custom,
             status_code=422,
         )  # fmt: skip
-    url = f"/tickets/{ticket.id}"
-    if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+    return redirect(request, f"/tickets/{ticket.id}")
 
 
 def _validated(
@@ -417,7 +416,7 @@ def _posted_text(form: FormData, name: str) -> str:
 def ticket_page(ticket_id: Id, request: Request, session: DbSession, me: UiUser) -> Response:
     """Header, timeline, reply box, attachments and (for staff) the edit sidebar."""
     context = support.ticket_context(request, session, me, ticket_id)
-    return support.page(request, "tickets/ticket.html", "tickets/_ticket_body.html", context)
+    return page(request, "tickets/ticket.html", "tickets/_ticket_body.html", context)
 
 
 def _after_change(
@@ -425,11 +424,11 @@ def _after_change(
 ) -> Response:
     """htmx: the changed part plus out-of-band header and version; else back to the page."""
     if not is_htmx(request):
-        return RedirectResponse(f"/tickets/{ticket_id}#{part}", status_code=303)
+        return redirect(request, f"/tickets/{ticket_id}#{part}")
     session.flush()
     session.expire_all()
     context = support.ticket_context(request, session, me, ticket_id)
-    return render(request, f"tickets/_{part}_oob.html", context)
+    return render(request, f"tickets/_{part}_oob.html", context, headers=VARY)
 
 
 @router.post("/tickets/{ticket_id}/messages", dependencies=[Csrf])
@@ -524,8 +523,8 @@ def update_ticket(
         session.rollback()
         return support.conflict_response(request, ticket_id)
     if not is_htmx(request):
-        return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+        return redirect(request, f"/tickets/{ticket_id}")
     session.flush()
     session.expire_all()
     context = {**support.ticket_context(request, session, me, ticket_id), "saved": True}
-    return render(request, "tickets/_ticket_body.html", context)
+    return render(request, "tickets/_ticket_body.html", context, headers=VARY)

@@ -9,7 +9,7 @@ appears); saving goes through `tickets.service` with the caller's surface.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from fuwu.auth.deps import Csrf, UiStaff, UiUser
 from fuwu.errors import Conflict, ValidationFailed
@@ -22,7 +22,7 @@ from fuwu.web import forms
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
 from fuwu.web.errors import locale_of
 from fuwu.web.forms import Posted
-from fuwu.web.templating import is_htmx, render
+from fuwu.web.templating import VARY, is_htmx, page, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,10 +40,10 @@ def new_ticket_fields(request: Request, session: DbSession, me: UiUser, form: Po
 def details(ticket_id: Id, request: Request, session: DbSession, me: UiUser) -> Response:
     """The read-only details panel (htmx: after Cancel); the ticket page otherwise."""
     if not is_htmx(request):
-        return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+        return redirect(request, f"/tickets/{ticket_id}")
     ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ticket_id)
     context = {"ticket": ticket, **support.details_context(request, session, me, ticket)}
-    return render(request, "tickets/_custom_details.html", context)
+    return render(request, "tickets/_custom_details.html", context, headers=VARY)
 
 
 @router.get("/tickets/{ticket_id}/details/edit")
@@ -51,10 +51,10 @@ def edit_details(ticket_id: Id, request: Request, session: DbSession, me: UiStaf
     """The details panel as a form: the fragment for htmx, else the ticket page with it open."""
     ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ticket_id)
     context = support.edit_context(request, session, me, ticket)
-    if is_htmx(request):
-        return render(request, "tickets/_custom_edit.html", context)
-    page = support.ticket_context(request, session, me, ticket_id)
-    return render(request, "tickets/ticket.html", {**page, **context, "editing_details": True})
+    if not is_htmx(request):  # the ticket page with the panel open
+        whole = support.ticket_context(request, session, me, ticket_id)
+        context = {**whole, **context, "editing_details": True}
+    return page(request, "tickets/ticket.html", "tickets/_custom_edit.html", context)
 
 
 @router.post("/tickets/{ticket_id}/details/fields", dependencies=[Csrf])
@@ -96,11 +96,11 @@ def save_details(
         session.rollback()
         return _invalid(request, session, me, ticket_id, form, exc)
     if not is_htmx(request):
-        return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+        return redirect(request, f"/tickets/{ticket_id}")
     session.flush()
     session.expire_all()
     context = {**support.ticket_context(request, session, me, ticket_id), "saved": True}
-    return render(request, "tickets/_ticket_body.html", context)
+    return render(request, "tickets/_ticket_body.html", context, headers=VARY)
 
 
 def _invalid(
@@ -119,8 +119,10 @@ def _invalid(
     ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ticket_id)
     context = support.edit_context(request, session, me, ticket, posted=form, errors=errors)
     if not is_htmx(request):
-        page = support.ticket_context(request, session, me, ticket_id)
-        context = {**page, **context, "editing_details": True}
-        return render(request, "tickets/ticket.html", context, status_code=422)
+        whole = support.ticket_context(request, session, me, ticket_id)
+        context = {**whole, **context, "editing_details": True}
     headers = {"HX-Retarget": "#ticket-custom", "HX-Reswap": "outerHTML"}
-    return render(request, "tickets/_custom_edit.html", context, status_code=422, headers=headers)
+    return page(
+        request, "tickets/ticket.html", "tickets/_custom_edit.html", context, status_code=422,
+        headers=headers,
+    )  # fmt: skip

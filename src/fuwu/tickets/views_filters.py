@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, false
 from sqlalchemy.orm import Session
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from fuwu.auth import service as auth_service
 from fuwu.auth.deps import Csrf, UiStaff
@@ -43,7 +43,7 @@ from fuwu.web import forms
 from fuwu.web.deps import DbSession
 from fuwu.web.errors import from_pydantic, locale_of
 from fuwu.web.forms import Posted
-from fuwu.web.templating import is_htmx
+from fuwu.web.templating import redirect
 
 router = APIRouter(include_in_schema=False)
 ROW = re.compile(r"^c-(\d+)-field$")
@@ -215,9 +215,7 @@ def inbox_filter(
 
 
 def _back(request: Request, url: str) -> Response:
-    if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+    return redirect(request, url)
 
 
 def _condition(text: str) -> dict[str, Any]:

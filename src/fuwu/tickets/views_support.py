@@ -35,7 +35,7 @@ from fuwu.tickets.models import Ticket
 from fuwu.tickets.statuses import DEFAULT_STATUSES, PRIORITIES
 from fuwu.web import forms
 from fuwu.web.errors import locale_of
-from fuwu.web.templating import is_htmx, render
+from fuwu.web.templating import is_htmx, page
 
 log = logging.getLogger("fuwu.tickets")
 GENERAL = custom_fields.GENERAL
@@ -51,16 +51,6 @@ def status_label(key: str, locale: str) -> str:
     if found is None:
         return key
     return found.label_zh if locale == "zh_CN" else found.label_en
-
-
-def page(
-    request: Request, full: str, fragment: str, context: dict[str, Any], status_code: int = 200
-) -> Response:
-    """The whole page, or only its fragment for htmx; caches must keep the two apart."""
-    template = fragment if is_htmx(request) else full
-    return render(
-        request, template, context, status_code=status_code, headers={"Vary": "HX-Request"}
-    )
 
 
 def lookups(session: Session) -> dict[str, Any]:
@@ -141,12 +131,12 @@ def conflict_response(request: Request, ticket_id: Id) -> Response:
         "Someone else changed this ticket while you were editing. Your change was not saved.",
     )
     reload_url = f"/tickets/{ticket_id}"
-    if not is_htmx(request):
-        context = {"status": 409, "message": message, "fields": [], "reload_url": reload_url}
-        return render(request, "errors/page.html", context, status_code=409)
-    headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
-    context = {"message": message, "reload_url": reload_url}
-    return render(request, "tickets/_conflict.html", context, status_code=409, headers=headers)
+    context = {"status": 409, "message": message, "fields": [], "reload_url": reload_url}
+    headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"} if is_htmx(request) else {}
+    return page(
+        request, "errors/page.html", "tickets/_conflict.html", context, status_code=409,
+        headers=headers,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- custom fields

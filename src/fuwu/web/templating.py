@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from fuwu.kit.i18n import Translator
 
@@ -68,3 +68,46 @@ def render(
     return templates.TemplateResponse(
         request, template, base, status_code=status_code, headers=headers
     )
+
+
+VARY = {"Vary": "HX-Request"}  # the same URL answers a page or a fragment: caches keep both
+
+
+def page(
+    request: Request,
+    full: str,
+    fragment: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The whole page, or only its fragment when htmx asks for it (netbox's htmx_partial): the
+    one way an HTML route answers both, always with `Vary: HX-Request`."""
+    template = fragment if is_htmx(request) else full
+    return render(
+        request, template, context, status_code=status_code, headers={**(headers or {}), **VARY}
+    )
+
+
+def redirect(request: Request, url: str) -> Response:
+    """Go to `url` after a post: htmx follows `HX-Redirect` (a 303 would be swapped into the
+    page), a browser without JavaScript the 303."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url, **VARY})
+    return RedirectResponse(url, status_code=303, headers=VARY)
+
+
+def fragment_or_redirect(
+    request: Request,
+    url: str,
+    fragment: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    """After a post that changed part of a page: htmx gets that part drawn again, a browser
+    without JavaScript a 303 back to the page (post/redirect/get)."""
+    if not is_htmx(request):
+        return RedirectResponse(url, status_code=303, headers=VARY)
+    return render(request, fragment, context, status_code=status_code, headers=VARY)
