@@ -38,7 +38,7 @@ from fuwu.system import views as system_views
 from fuwu.tickets import api as tickets_api
 from fuwu.tickets import customer_views as tickets_customer_views
 from fuwu.tickets import engines as tickets_engines
-from fuwu.tickets import fields as _ticket_fields  # noqa: F401 - registers tickets' fields
+from fuwu.tickets import fields as tickets_fields
 from fuwu.tickets import saved_views_api as tickets_saved_views_api
 from fuwu.tickets import views as tickets_views
 from fuwu.tickets.schemas import TicketCreate
@@ -65,6 +65,7 @@ def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = Non
     reader, writer = make_sessionmakers(engine, info=tickets_engines.session_info(deciders))
     migrations.load_models()
     tasks.register_all()
+    tickets_fields.register()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -24,6 +24,7 @@ from fuwu.db import make_engine, make_sessionmakers, transaction
 from fuwu.errors import DomainError
 from fuwu.jobs.worker import Worker
 from fuwu.tickets import engines as tickets_engines
+from fuwu.tickets import fields as tickets_fields
 
 app = typer.Typer(
     help="fuwu — customer service management.",
@@ -49,6 +50,7 @@ def load_settings() -> Settings:
 
 def _writer(settings: Settings) -> sessionmaker[Session]:
     migrations.load_models()
+    tickets_fields.register()
     engine = make_engine(settings.db_url, pool_size=2)
     return make_sessionmakers(engine, info=tickets_engines.session_info())[1]
 
@@ -128,6 +130,7 @@ def worker(
     )
     tasks.register_all()
     migrations.load_models()
+    tickets_fields.register()
     engine = make_engine(settings.db_url, pool_size=2)
     _, writer = make_sessionmakers(engine, info=tickets_engines.session_info())
     runner = Worker(

@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 
-import fuwu.tickets.fields  # noqa: F401 - registers the ticket entity with the field registry
 from fuwu.auth.principal import Principal
 from fuwu.configs import service as configs
 from fuwu.db import transaction

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
-import fuwu.tickets.fields  # noqa: F401 - registers the ticket entity with the field registry
 from fuwu.auth import service as auth_service
 from fuwu.auth.principal import Principal
 from fuwu.auth.schemas import UserCreate

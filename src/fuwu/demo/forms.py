@@ -14,7 +14,6 @@ from fuwu.auth.principal import Principal
 from fuwu.fields import service as fields_service
 from fuwu.fields import ticket_types
 from fuwu.fields.schemas import FieldCreate, TicketTypeCreate
-from fuwu.tickets import fields as _ticket_fields  # noqa: F401 - registers tickets' fields
 
 
 def _choices(*pairs: tuple[str, str, str]) -> list[dict[str, Any]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -14,7 +13,6 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import and_
 from sqlalchemy.orm import Session
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUpload
@@ -43,6 +41,7 @@ from fuwu.tickets.schemas import (
     TicketUpdate,
 )
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
+from fuwu.web.downloads import download_response
 from fuwu.web.errors import locale_of
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
@@ -417,19 +416,8 @@ def download(
 
 
 def attachment_response(request: Request, attachment: Attachment) -> StreamingResponse:
-    """Serve a stored file as a download: nosniff, attachment disposition, sandboxed."""
-    handle = request.app.state.store.open(attachment.sha256)
-    headers = {
-        "Content-Disposition": (
-            f"attachment; filename=\"download\"; filename*=UTF-8''{quote(attachment.filename)}"
-        ),
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Content-Length": str(attachment.size),
-    }
-    return StreamingResponse(
-        handle,
+    """Serve an attachment as a download (web.downloads), with the type it may be served as."""
+    return download_response(
+        request, sha256=attachment.sha256, filename=attachment.filename, size=attachment.size,
         media_type=messages_service.download_type(attachment),
-        headers=headers,
-        background=BackgroundTask(handle.close),  # iterating a file object never closes it
-    )
+    )  # fmt: skip

@@ -17,7 +17,6 @@ from fuwu.fields import ticket_types, types
 from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
 from fuwu.fields.validation import clearing, validate, variables_for
-from fuwu.tickets import fields as _registration  # noqa: F401 - registers the ticket entity
 
 GENERAL = "general"  # the built-in type without a form
 

@@ -1,4 +1,7 @@
-"""Tickets as an entity of the field registry: their table, `custom` column and system fields."""
+"""Tickets as an entity of the field registry: their table, `custom` column and system fields.
+
+Registered explicitly (`register`), by `create_app` and the CLI, never as a side effect of an
+import."""
 
 from __future__ import annotations
 
@@ -54,11 +57,14 @@ SYSTEM = [
     _f("updated_at", Kind.DATETIME, "更新时间", "Updated", T.updated_at, writable=False),
 ]
 
-entities.register(
-    Entity(
-        name="ticket",
-        table=cast(Table, Ticket.__table__),
-        custom=cast("Column[Any]", T.custom),
-        system={f.key: f for f in SYSTEM},
-    )
+ENTITY = Entity(
+    name="ticket",
+    table=cast(Table, Ticket.__table__),
+    custom=cast("Column[Any]", T.custom),
+    system={f.key: f for f in SYSTEM},
 )
+
+
+def register() -> None:
+    """Make tickets an entity of the field registry (`create_app` and the CLI call this)."""
+    entities.register(ENTITY)

@@ -21,7 +21,6 @@ from fuwu.fields import entities
 from fuwu.fields.forms import custom_refs, spec_of
 from fuwu.fields.models import FieldDef
 from fuwu.fields.validation import variables_for
-from fuwu.tickets import fields as ticket_fields
 from fuwu.tickets.models import Ticket
 
 MAX_FILTER = 20_000  # characters of JSON
@@ -31,7 +30,7 @@ def schema(session: Session, readable: Collection[str] | None = None) -> dict[st
     """Every field a ticket list can filter or sort on: system columns and custom fields (only
     the `readable` ones when given: a customer cannot probe fields the portal does not show)."""
     entity = entities.get("ticket")
-    assert entity is not None, ticket_fields.__name__  # registered at import of that module
+    assert entity is not None, "tickets.fields.register() was not called"
     rows = session.scalars(select(FieldDef).where(FieldDef.entity == "ticket"))
     specs = {r.key: spec_of(r) for r in rows if readable is None or r.key in readable}
     return {**entity.system_refs(), **custom_refs(entity, specs)}
