@@ -6,7 +6,6 @@ only, so an SLA clock would never resume; the web pages wrote their own way."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,25 +17,7 @@ from fuwu.audit.models import AuditEntry
 from fuwu.db import transaction
 from fuwu.jobs.models import DomainEvent
 from fuwu.tickets.models import TicketEvent
-
-CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-
-
-def _signed_in(client: TestClient, username: str) -> str:
-    """Sign in through the login form; the CSRF token of the session's pages."""
-    page = client.get("/login")
-    token = CSRF.search(page.text)
-    assert token, "the login page carries a CSRF token"
-    response = client.post(
-        "/login",
-        data={"username": username, "password": "correct-horse-42", "csrf_token": token.group(1),
-              "next": "/inbox"},
-        follow_redirects=False,
-    )  # fmt: skip
-    assert response.status_code == 303, response.text
-    found = CSRF.search(client.get("/tickets/new").text)
-    assert found
-    return found.group(1)
+from support_web import signed_in
 
 
 def _trail(app: Any, ticket_id: int, after: tuple[int, int, int]) -> dict[str, Any]:
@@ -80,7 +61,7 @@ def _api_patch(client: TestClient, world: dict[str, Any]) -> None:
 
 
 def _agent_sidebar(client: TestClient, world: dict[str, Any]) -> None:
-    token = _signed_in(client, world["agent_name"])
+    token = signed_in(client, world["agent_name"])
     response = client.post(
         f"/tickets/{world['ticket']}",
         data={"status": "open", "priority": "normal", "team_id": "", "assignee_id": "",
@@ -150,7 +131,7 @@ def _api_multipart(client: TestClient, world: dict[str, Any]) -> int:
 
 def _page_create(username: str) -> Callable[[TestClient, dict[str, Any]], int]:
     def create(client: TestClient, world: dict[str, Any]) -> int:
-        token = _signed_in(client, world[username])
+        token = signed_in(client, world[username])
         response = client.post(
             "/tickets/new",
             data={"subject": "热水器不点火", "priority": "normal", "csrf_token": token},

@@ -17,6 +17,7 @@ from fuwu.db import transaction
 from fuwu.demo import forms as demo_forms
 from fuwu.tickets.models import Attachment, Ticket, TicketEvent
 from support_images import image_bytes
+from support_web import signed_in
 
 REPAIR = {"subject": "洗衣机不脱水", "type": "repair", "custom": {"product": "washer",
           "fault_type": "noise"}}  # fmt: skip
@@ -142,3 +143,44 @@ def test_customers_send_photos_from_the_portal_layout(
     serial = ("custom.serial_number", ("s.jpg", image_bytes("JPEG"), "image/jpeg"))
     refused = _post(client, headers, [serial])  # an agent-only field, and not a file field
     assert refused.status_code == 422
+
+
+@pytest.mark.usefixtures("forms")
+def test_editing_details_adds_photos_and_keeps_the_old_ones(
+    client: TestClient, app: FastAPI, factory: Any, api_as: Any
+) -> None:
+    agent = factory.user("agent")
+    photo = ("custom.photos", ("正面.jpg", image_bytes("JPEG"), "image/jpeg"))
+    ticket = _post(client, api_as(agent), [photo]).json()
+    token = signed_in(client, agent.username)
+    response = client.post(
+        f"/tickets/{ticket['id']}/details",
+        data={"csrf_token": token, "version": str(ticket["version"]), "product": "washer",
+              "fault_type": "noise"},
+        files=[("photos", ("背面.png", image_bytes("PNG"), "image/png")),
+               ("photos", ("假图.jpg", b"not a picture", "image/jpeg"))],
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 422  # the fake photo is named; nothing is saved
+    assert "假图.jpg" in response.text
+    response = client.post(
+        f"/tickets/{ticket['id']}/details",
+        data={"csrf_token": token, "version": str(ticket["version"]), "product": "washer",
+              "fault_type": "noise"},
+        files=[("photos", ("背面.png", image_bytes("PNG"), "image/png"))],
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303, response.text
+    with transaction(app.state.reader) as session:
+        stored = session.get(Ticket, ticket["id"])
+        assert stored is not None
+        assert len(stored.custom["photos"]) == 2
+        assert stored.custom["photos"][0] == ticket["custom"]["photos"][0]
+        owners = session.scalars(
+            select(Attachment.ticket_id).where(Attachment.id.in_(stored.custom["photos"]))
+        )
+        assert set(owners) == {ticket["id"]}
+        kinds = session.scalars(
+            select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket["id"])
+        )
+        assert list(kinds) == ["created", "updated"]

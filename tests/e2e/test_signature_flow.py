@@ -89,7 +89,9 @@ def test_a_signature_drawn_on_a_phone_is_stored_with_the_ticket(
         assert list(kinds) == ["created"]
 
 
-def test_clearing_the_pad_sends_no_signature(page: Page, live_server: LiveServer) -> None:
+def test_clearing_the_pad_sends_no_signature_and_editing_signs_later(
+    page: Page, live_server: LiveServer
+) -> None:
     _with_demo_forms(live_server)
     log_in(page, live_server)
     page.goto(f"{live_server.url}/tickets/new?type=install")
@@ -105,3 +107,19 @@ def test_clearing_the_pad_sends_no_signature(page: Page, live_server: LiveServer
         ticket = session.get(Ticket, ticket_id)
         assert ticket is not None
         assert ticket.custom.get("customer_signature") is None
+
+    # The installation is done: the engineer opens the details and has the customer sign.
+    page.get_by_role("link", name="Edit details").click()
+    expect(page.locator(".sig-pad canvas")).to_be_visible()
+    _sign(page)
+    page.wait_for_function("document.querySelector('.sig-pad input[type=file]').files.length === 1")
+    page.get_by_role("button", name="Save details").click()
+    expect(page.locator(".cf-files img.cf-thumb")).to_be_visible()
+    with transaction(live_server.app.state.reader) as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        signature = session.get(Attachment, ticket.custom["customer_signature"])
+        assert signature is not None
+        assert (signature.ticket_id, signature.content_type) == (ticket_id, "image/png")
+        kinds = session.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket_id))
+        assert list(kinds) == ["created", "updated"]

@@ -192,13 +192,20 @@ def cleared_by_logic(
 FILE_TYPES = frozenset({"attachment", "image", "signature"})
 
 
-def file_fields(session: Session, *, type_key: str, surface: str, timezone: str) -> dict[str, str]:
-    """The file fields (attachment, image, signature) the surface of the type's published
-    form takes: key → field type. None for a type without a form or unknown."""
+def file_fields(
+    session: Session,
+    *,
+    type_key: str,
+    surface: str,
+    timezone: str,
+    form_version: int | None = None,
+) -> dict[str, str]:
+    """The file fields (attachment, image, signature) the surface of the type's form takes
+    (the published version, or the ticket's own): key → field type; none without a form."""
     if type_key == GENERAL:
         return {}
     try:
-        form = ticket_types.form(session, type_key, timezone)
+        form = ticket_types.form(session, type_key, timezone, form_version)
     except NotFound:
         return {}
     if form is None:

@@ -44,7 +44,7 @@ class Change:
     cause: str = "updated"  # "created" for a new ticket; "reopened" by a customer's reply
     surface: str | None = None  # the form layout that validates custom values
     checks_version: bool = True  # False: must not fail on a concurrent change
-    attachments: tuple[int, ...] = ()  # files staged for a new ticket (`tickets.uploads`)
+    attachments: tuple[int, ...] = ()  # files staged for this change (`tickets.uploads`)
     errors: tuple[dict[str, Any], ...] = ()  # found by the caller, reported with the rest
 
 
@@ -104,6 +104,7 @@ def apply_change(
     state = writer.update_ticket(
         session, actor=actor, before=before, after=after, refs=refs, cause=change.cause,
         checks_version=change.checks_version, reasons=reasons, ip=where.ip,
+        attachments=change.attachments,
     )  # fmt: skip
     _queue(session, actions, state.id)
     return Applied(state=state, changed=True, reasons=reasons)

@@ -129,8 +129,10 @@ def update_ticket(
     ip: str | None = None,
     timezone: str = "Asia/Shanghai",
     surface: str | None = None,
+    attachments: Sequence[int] = (),
 ) -> Ticket:
-    """Change fields; `version` guards against overwriting someone else's change (409)."""
+    """Change fields; `version` guards against overwriting someone else's change (409).
+    `attachments` are files staged for file fields of this change, which it claims."""
     if not actor.is_staff:
         raise PermissionDenied()
     ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
@@ -147,7 +149,7 @@ def update_ticket(
     values.update(changes.get("custom") or {})
     applied = pipeline.apply_change(
         session, actor=actor, before=state_of(ticket),
-        change=pipeline.Change(values, surface=surface),
+        change=pipeline.Change(values, surface=surface, attachments=tuple(attachments)),
         where=pipeline.Where(timezone=timezone, ip=ip),
     )  # fmt: skip
     if not applied.changed:

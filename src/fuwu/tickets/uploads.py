@@ -159,6 +159,19 @@ def stage(
     return values, staged
 
 
+def added(values: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+    """File field values after an edit that posted files: new photos and attachments are added
+    to those the field holds; a new signature replaces the old one."""
+    merged: dict[str, Any] = {}
+    for key, value in values.items():
+        before = stored.get(key)
+        if isinstance(value, list) and isinstance(before, list):
+            merged[key] = [*before, *value]
+        else:
+            merged[key] = value
+    return merged
+
+
 def _stage_one(
     session: Session, *, actor: Principal, store: LocalStore, upload: Upload, rules: FileRules
 ) -> Attachment:

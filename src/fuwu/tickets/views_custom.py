@@ -15,7 +15,9 @@ from fuwu.auth.deps import Csrf, UiStaff, UiUser
 from fuwu.errors import Conflict, ValidationFailed
 from fuwu.fields import render as fields_render
 from fuwu.kit.ids import Id, parse_id
+from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import service as tickets_service
+from fuwu.tickets import uploads
 from fuwu.tickets import views_support as support
 from fuwu.tickets.schemas import TicketUpdate
 from fuwu.web import forms
@@ -80,14 +82,22 @@ def save_details(
     ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ticket_id)
     compiled = support.load_form(session, ticket.type_key, settings.timezone, ticket.form_version)
     version = forms.text(form, "version")
-    data = TicketUpdate(
-        custom=support.posted_custom(compiled, "agent_edit", form),
-        version=parse_id(version),
-    )
+    custom = support.posted_custom(compiled, "agent_edit", form)
     try:
+        kinds = custom_fields.file_fields(
+            session, type_key=ticket.type_key, surface="agent_edit", timezone=settings.timezone,
+            form_version=ticket.form_version,
+        )  # fmt: skip
+        files, staged = uploads.stage(
+            session, actor=me, store=request.app.state.store,
+            uploads=uploads.posted_files(form, {k: k for k in kinds}),
+            rules=uploads.FileRules.of(settings), kinds=kinds,
+        )  # fmt: skip
+        custom.update(uploads.added(files, ticket.custom or {}))
+        data = TicketUpdate(custom=custom, version=parse_id(version))
         tickets_service.update_ticket(
             session, actor=me, ticket_id=ticket_id, data=data, ip=client_ip(request),
-            timezone=settings.timezone, surface="agent_edit",
+            timezone=settings.timezone, surface="agent_edit", attachments=staged,
         )  # fmt: skip
     except Conflict:
         session.rollback()

@@ -385,6 +385,7 @@ def edit_context(
         "ticket": ticket,
         "cf_url": f"/tickets/{ticket.id}/details/fields",
         "cf_target": "#cf-edit-fields",
+        "cf_uploads": True,  # file fields take new files (a signature when the work is done)
         **fields_context(
             request, me, form=form, surface="agent_edit", values=values,
             system=ticket_system(ticket), errors=errors, stored=ticket.custom or {},

@@ -81,13 +81,7 @@ def insert_ticket(
     if event is None:  # subscribers' jobs need the event id
         jobs.emit(session, "ticket.created", entity="ticket", entity_id=new["id"],
                   actor_id=actor.user_id, payload={"number": new["number"]})  # fmt: skip
-    if attachments:  # the files posted with it, staged before it existed
-        session.execute(
-            update(Attachment)
-            .where(Attachment.id.in_(attachments), Attachment.ticket_id.is_(None))
-            .values(ticket_id=new["id"]),
-            execution_options={"synchronize_session": False},
-        )
+    claim(session, attachments, new["id"])  # the files posted with it, staged before it existed
     # As stored: the values written, the new id and number, None where nothing was written.
     stored: dict[str, Any] = {k: values.get(k) for k in ROW_COLUMNS} | new
     return TicketRow(
@@ -97,6 +91,17 @@ def insert_ticket(
         assignee=refs.assignee,
         team=refs.team,
     )
+
+
+def claim(session: Session, attachments: Sequence[int], ticket_id: int) -> None:
+    """Give staged files (`tickets.uploads.stage`) to their ticket, in the change's transaction."""
+    if attachments:
+        session.execute(
+            update(Attachment)
+            .where(Attachment.id.in_(attachments), Attachment.ticket_id.is_(None))
+            .values(ticket_id=ticket_id),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def _new_columns(
@@ -137,6 +142,7 @@ def update_ticket(
     checks_version: bool,
     reasons: Mapping[str, str],
     ip: str | None,
+    attachments: Sequence[int] = (),
 ) -> TicketState:
     """Write what changed from `before` to `after` and its trail; the state as stored now.
 
@@ -155,6 +161,7 @@ def update_ticket(
     )
     if written.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("Someone else changed this ticket. Reload it and try again.")
+    claim(session, attachments, before.id)
     if "tags" in columns:
         session.execute(delete(TicketTag).where(TicketTag.ticket_id == before.id))
         if columns["tags"]:
