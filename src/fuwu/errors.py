@@ -64,6 +64,7 @@ FIELD_LABELS: dict[str, str] = {
     "assignee_id": "Assignee",
     "team_id": "Team",
     "tags": "Tags",
+    "note": "Change note",
     "body": "Message",
     "kind": "Kind",
     "file": "File",

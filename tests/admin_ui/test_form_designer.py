@@ -270,14 +270,23 @@ def test_publishing_the_draft_makes_a_new_version(
     )
     assert versions(app, "consult") == (1, True)
 
-    published = admin.post("/admin/forms/consult/publish", data={"csrf_token": csrf}, headers=HTMX)
+    unnoted = admin.post("/admin/forms/consult/publish", data={"csrf_token": csrf}, headers=HTMX)
+    assert unnoted.status_code == 422  # publishing asks what changed
+    assert versions(app, "consult") == (1, True)
+    published = admin.post(
+        "/admin/forms/consult/publish",
+        data={"csrf_token": csrf, "note": "型号改为必填，便于备件核对"},
+        headers=HTMX,
+    )
 
     assert published.status_code == 200
     assert "Published version 2." in published.text
     assert versions(app, "consult") == (2, False)
     history = admin.get("/admin/forms/consult/history?from=1&to=2")
     assert history.status_code == 200
-    assert "fields.model.required" in history.text
+    assert "型号改为必填，便于备件核对" in history.text  # the note, with who published it
+    assert re.search(r"<strong>[^<]+</strong> — Now required", history.text)
+    assert "fields.model.required" in history.text  # the raw detail stays, folded away
     assert "badge ch-changed" in history.text
     assert '<del class="json">false</del>' in history.text
     assert '<ins class="json">true</ins>' in history.text
@@ -300,7 +309,9 @@ def test_publish_shows_why_a_draft_does_not_compile(
     )
     assert archived.status_code == 303  # only a draft uses it: nothing live depends on it
 
-    refused = admin.post("/admin/forms/consult/publish", data={"csrf_token": csrf}, headers=HTMX)
+    refused = admin.post(
+        "/admin/forms/consult/publish", data={"csrf_token": csrf, "note": "x"}, headers=HTMX
+    )
 
     assert refused.status_code == 422
     assert "The draft has problems" in refused.text

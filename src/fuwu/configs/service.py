@@ -103,8 +103,11 @@ def discard_draft(session: Session, kind: str, key: str) -> None:
     session.flush()
 
 
-def publish(session: Session, *, actor_id: int | None, kind: str, key: str) -> ConfigVersion:
-    """Make the draft the current version (the caller has validated it)."""
+def publish(
+    session: Session, *, actor_id: int | None, kind: str, key: str, note: str = ""
+) -> ConfigVersion:
+    """Make the draft the current version (the caller has validated it), with a note that
+    says what changed."""
     row = draft(session, kind, key)
     if row is None:
         raise Conflict("There is no draft to publish.")
@@ -119,6 +122,7 @@ def publish(session: Session, *, actor_id: int | None, kind: str, key: str) -> C
         .execution_options(synchronize_session="fetch")
     )
     row.status = PUBLISHED
+    row.note = note.strip()[:500]
     row.published_by_id = actor_id
     row.published_at = utcnow()
     session.flush()

@@ -19,6 +19,7 @@ from fuwu.fields.schemas import (
     FieldRetype,
     FieldUpdate,
     FormVersionRead,
+    PublishNote,
     TicketTypeCreate,
     TicketTypeRead,
     TicketTypeUpdate,
@@ -162,8 +163,18 @@ def discard_draft(session: DbSession, actor: ConfigWrite, key: str) -> None:
 
 
 @router.post("/ticket-types/{key}/form/publish", response_model=FormVersionRead)
-def publish(session: DbSession, actor: ConfigWrite, settings: SettingsDep, key: str) -> object:
-    return ticket_types.publish(session, actor=_admin(actor), key=key, timezone=settings.timezone)
+def publish(
+    session: DbSession,
+    actor: ConfigWrite,
+    settings: SettingsDep,
+    key: str,
+    data: PublishNote | None = None,
+) -> object:
+    """Publish the draft; `note` says what changed (shown in the version history)."""
+    return ticket_types.publish(
+        session, actor=_admin(actor), key=key, timezone=settings.timezone,
+        note=data.note if data else "",
+    )  # fmt: skip
 
 
 @router.get("/ticket-types/{key}/form/diff")

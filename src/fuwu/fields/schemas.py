@@ -184,6 +184,12 @@ class TicketTypeUpdate(Patch):
     position: Count | None = None
 
 
+class PublishNote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(default="", max_length=500, description="What changed in this version")
+
+
 class FormVersionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -194,6 +200,7 @@ class FormVersionRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
+    published_by_id: int | None = None
 
 
 class TicketTypeRead(BaseModel):

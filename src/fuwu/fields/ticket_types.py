@@ -170,16 +170,20 @@ def save_draft(
     )
 
 
-def publish(session: Session, *, actor: Actor, key: str, timezone: str) -> ConfigVersion:
-    """Publish the draft: new tickets of this type use it from now on."""
+def publish(
+    session: Session, *, actor: Actor, key: str, timezone: str, note: str = ""
+) -> ConfigVersion:
+    """Publish the draft: new tickets of this type use it from now on. `note` says what
+    changed (the admin pages require one; the version history shows it)."""
     draft = configs.draft(session, FORM, key)
     if draft is None:
         raise Conflict("There is no draft to publish.")
     check_definition(session, key, draft.definition, timezone, draft.version)
-    row = configs.publish(session, actor_id=actor.user_id, kind=FORM, key=key)
+    row = configs.publish(session, actor_id=actor.user_id, kind=FORM, key=key, note=note)
     audit.record(
         session, actor_id=actor.user_id, actor_name=actor.name, action="publish",
-        entity="ticket_form", entity_id=f"{key}@{row.version}", after={"version": row.version},
+        entity="ticket_form", entity_id=f"{key}@{row.version}",
+        after={"version": row.version, "note": row.note},
     )  # fmt: skip
     return row
 

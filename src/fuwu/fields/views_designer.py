@@ -444,8 +444,13 @@ def publish(
 ) -> Response:
     """Publish the draft, or show why it does not compile."""
     surface = surface_of(form)
+    note = forms.text(form, "note")
     try:
-        row = ticket_types.publish(session, actor=me, key=key, timezone=settings.timezone)
+        if not note:  # the version history says what each version changed
+            raise ValidationFailed.single("note", "missing")
+        row = ticket_types.publish(
+            session, actor=me, key=key, timezone=settings.timezone, note=note
+        )
     except (DomainError, ValidationError) as exc:
         session.rollback()
         locale = locale_of(request)

@@ -9,12 +9,14 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from fuwu.auth import service as auth_service
 from fuwu.auth.deps import Csrf, UiAdmin
 from fuwu.configs import service as configs
 from fuwu.errors import DomainError, ValidationFailed
-from fuwu.fields import ticket_types
+from fuwu.fields import form_diff, ticket_types
 from fuwu.fields.schemas import TicketTypeCreate, TicketTypeUpdate
-from fuwu.kit.i18n import gettext
+from fuwu.fields.views_support import SURFACE_WORDS, labels_of
+from fuwu.kit.i18n import Translator, gettext
 from fuwu.kit.ids import MAX_ID
 from fuwu.web import forms
 from fuwu.web.deps import DbSession
@@ -114,7 +116,9 @@ def history_page(
     after = to_version or (numbers[0] if numbers else None)
     before = from_version or next((n for n in numbers if after and n < after), None)
     changes: list[dict[str, Any]] = []
+    readable: list[form_diff.Line] = []
     message = ""
+    locale = locale_of(request)
     if before and after:
         try:
             old = configs.get(session, ticket_types.FORM, key, before).definition
@@ -123,9 +127,15 @@ def history_page(
                 {"path": c.path, "kind": c.kind, "before": _json(c.before), "after": _json(c.after)}
                 for c in configs.diff(old, new)
             ]
+            readable = form_diff.summary(
+                old, new, labels=labels_of(session, locale),
+                surfaces={k: gettext(locale, v) for k, v in SURFACE_WORDS.items()},
+                translate=Translator(locale).gettext,
+            )  # fmt: skip
         except DomainError as exc:
-            message = gettext(locale_of(request), exc.message, **exc.params)
-    locale = locale_of(request)
+            message = gettext(locale, exc.message, **exc.params)
+    people = {v.published_by_id or v.created_by_id for v in versions} - {None}
+    authors = {i: auth_service.get_user(session, i).display_name for i in people if i}
     context = {
         "nav_active": "forms",
         "ttype": ttype,
@@ -134,6 +144,8 @@ def history_page(
         "before": before,
         "after": after,
         "changes": changes,
+        "readable": readable,
+        "authors": authors,
         "message": message,
         "name": ttype.name.get(locale) or ttype.name.get("en") or key,
     }
