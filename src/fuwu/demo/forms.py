@@ -319,4 +319,6 @@ def load(session: Session, *, timezone: str) -> None:
         ticket_types.save_draft(
             session, actor=actor, key=key, definition=definition, timezone=timezone
         )
-        ticket_types.publish(session, actor=actor, key=key, timezone=timezone)
+        ticket_types.publish(
+            session, actor=actor, key=key, timezone=timezone, note="初始版本（演示数据）"
+        )
