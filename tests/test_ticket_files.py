@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from fuwu.customers.models import Asset
 from fuwu.db import transaction
 from fuwu.demo import forms as demo_forms
 from fuwu.tickets.models import Attachment, Ticket, TicketEvent
@@ -184,3 +185,21 @@ def test_editing_details_adds_photos_and_keeps_the_old_ones(
             select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket["id"])
         )
         assert list(kinds) == ["created", "updated"]
+
+
+@pytest.mark.usefixtures("forms")
+def test_reference_fields_show_names_not_numbers(
+    client: TestClient, app: FastAPI, factory: Any, api_as: Any
+) -> None:
+    agent = factory.user("agent")
+    with transaction(app.state.writer) as session:
+        asset = Asset(serial_number="XY19117408690602", product="洗衣机", model="XQB90-36SP")
+        session.add(asset)
+        session.flush()
+        asset_id = asset.id
+    data = {**REPAIR, "custom": {**REPAIR["custom"], "asset_id": asset_id}}  # type: ignore[dict-item]
+    ticket = client.post("/api/v1/tickets", json=data, headers=api_as(agent)).json()
+    signed_in(client, agent.username)
+    page = client.get(f"/tickets/{ticket['id']}")
+    assert "洗衣机 XQB90-36SP · XY19117408690602" in page.text
+    assert f"#{asset_id}<" not in page.text

@@ -364,6 +364,14 @@ def update_organisation(
     return org
 
 
+def get_asset(session: Session, *, actor: Principal, asset_id: int) -> Asset:
+    """An asset; customers see only their own."""
+    asset = session.get(Asset, asset_id)
+    if asset is None or (not actor.is_staff and asset.contact_id != actor.contact_id):
+        raise NotFound("Asset %(id)s does not exist.", id=asset_id)
+    return asset
+
+
 def list_assets(
     session: Session,
     *,

@@ -42,10 +42,12 @@ def display(
     timezone: str,
     surface: str | None = None,
     others: bool = False,
+    texts: Mapping[str, str] | None = None,
 ) -> list[tuple[str, str]]:
     """(label, text) of each stored value worth showing: a surface's fields in layout order
     (then, with `others`, the form's remaining fields), or every field of the form when no
-    surface is given. Empty values are skipped."""
+    surface is given. Empty values are skipped; `texts` (key → text) are shown as given: the
+    names of the users, customers, assets … that reference fields hold, read by the caller."""
     translate = Translator(locale).gettext
     keys = form.custom_keys(surface) if surface else list(form.specs)
     if others:
@@ -56,7 +58,8 @@ def display(
         if value is None or value in ("", [], {}):
             continue
         spec = form.specs[key]
-        found.append((spec.text(locale), text_of(spec, value, locale, timezone, translate)))
+        text = (texts or {}).get(key) or text_of(spec, value, locale, timezone, translate)
+        found.append((spec.text(locale), text))
     return found
 
 

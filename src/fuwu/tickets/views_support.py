@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from fuwu.auth import service as auth_service
 from fuwu.auth.principal import Principal
+from fuwu.customers import service as customers_service
 from fuwu.errors import DomainError
 from fuwu.fields import display as fields_display
 from fuwu.fields import render as fields_render
@@ -291,6 +292,38 @@ def ticket_system(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+def _reference_name(session: Session, me: Principal, kind: str, ref: int) -> str:
+    """The name of what a reference field holds, as the reader may see it."""
+    if kind == "user":
+        return auth_service.get_user(session, ref).display_name
+    if kind == "team":
+        return auth_service.get_team(session, ref).name
+    if kind == "customer":
+        return customers_service.get_contact(session, actor=me, contact_id=ref).name
+    if kind == "asset":
+        asset = customers_service.get_asset(session, actor=me, asset_id=ref)
+        return " ".join(p for p in (asset.product, asset.model, f"· {asset.serial_number}") if p)
+    ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ref)
+    return f"{ticket.number} {ticket.subject}"
+
+
+def _reference_texts(
+    session: Session, me: Principal, form: Form, custom: Mapping[str, Any]
+) -> dict[str, str]:
+    """Reference field → the name of what it holds (a user, team, customer, asset or ticket),
+    not `#144`; one the reader may not see keeps its number."""
+    found: dict[str, str] = {}
+    for key, spec in form.specs.items():
+        ref = custom.get(key)
+        if spec.type not in ("user", "team", "customer", "asset", "ticket") or ref is None:
+            continue
+        try:
+            found[key] = _reference_name(session, me, spec.type, int(ref))
+        except (DomainError, TypeError, ValueError):
+            continue
+    return found
+
+
 @dataclass(frozen=True)
 class FieldFile:
     """A file a file field holds, as the details panel shows it: who added it and when (a
@@ -346,7 +379,7 @@ def details_context(
         surface = "agent_edit" if me.is_staff else "portal"
         rows = fields_render.display(
             form, ticket.custom or {}, locale=locale, timezone=timezone, surface=surface,
-            others=me.is_staff,
+            others=me.is_staff, texts=_reference_texts(session, me, form, ticket.custom or {}),
         )  # fmt: skip
         files = _field_files(session, me, form, ticket, locale)
         editable = me.is_staff and bool(form.inputs("agent_edit"))
