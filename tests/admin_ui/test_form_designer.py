@@ -407,7 +407,7 @@ def test_rule_errors_from_the_server_are_shown_next_to_the_row(
     page = admin.post("/admin/forms/repair/logic", data=rule, headers=HTMX)
 
     assert page.status_code == 422
-    row_errors = re.findall(r'<div class="cond-row( invalid-row)?">', page.text)
+    row_errors = re.findall(r'<div class="cond-row( invalid-row)?"', page.text)
     assert row_errors[:2] == ["", " invalid-row"]
     assert "Condition 2" in page.text
     assert "gt" in page.text

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from fuwu.conditions.nodes import KINDS, Op
 from fuwu.conditions.schema import Kind
 from fuwu.errors import ValidationFailed
+from fuwu.fields.display import label_in
 
 Definition = dict[str, Any]
 Translate = Callable[[str], str]
@@ -41,6 +43,27 @@ OPERATORS: dict[str, str] = {
     "after": "after",
 }
 NO_VALUE = frozenset({"empty", "not_empty"})
+
+
+def operators_by_field(kinds: Mapping[str, Kind | None]) -> dict[str, list[str]]:
+    """Field key → the builder's operators its kind takes (all of them for an unknown kind)."""
+    allowed: dict[str, list[str]] = {}
+    for key, kind in kinds.items():
+        allowed[key] = [
+            op for op in OPERATORS if kind is None or kind in KINDS.get(Op(op), frozenset())
+        ]
+    return allowed
+
+
+def option_labels(options: Mapping[str, Any], locale: str) -> list[tuple[str, str]]:
+    """(key, label) of a choice field's active options, in the reader's language."""
+    return [
+        (str(c["key"]), label_in(c.get("label", {}), locale, str(c["key"])))
+        for c in options.get("choices", [])
+        if c.get("active", True)
+    ]
+
+
 LIST_VALUE = frozenset({"in", "not_in", "contains_any", "contains_all", "between"})
 # action → label msgid
 ACTIONS: dict[str, str] = {

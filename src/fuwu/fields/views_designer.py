@@ -29,6 +29,7 @@ from fuwu.fields.validation import variables_for
 from fuwu.fields.views_support import (
     SURFACE_WORDS,
     definition_messages,
+    kinds_of,
     labels_of,
     option_labels_of,
     rule_problems,
@@ -217,10 +218,8 @@ def builder_context(
     """The condition builder's choices, prefilled with rule `rule` when one is being edited."""
     entity = entities.get("ticket")
     system = list(entity.system.values()) if entity else []
-    custom = [
-        (f.key, f.label.get(locale) or f.label.get("en") or f.key)
-        for f in fields_service.list_fields(session, "ticket")
-    ]
+    rows = fields_service.list_fields(session, "ticket")
+    custom = [(f.key, f.label.get(locale) or f.label.get("en") or f.key) for f in rows]
     builder: dict[str, Any] = {
         "index": None,
         "name": "",
@@ -248,6 +247,16 @@ def builder_context(
         + custom,
         "operators": designer.OPERATORS,
         "actions": designer.ACTIONS,
+        # What the builder offers per field: the operators its type takes, and the labels of
+        # its options (chosen by label, stored by key).
+        "rule_meta": {
+            "ops": designer.operators_by_field(kinds_of(session)),
+            "choices": {
+                f.key: designer.option_labels(f.options, locale)
+                for f in rows
+                if f.type in ("select", "multi_select")
+            },
+        },
     }
 
 

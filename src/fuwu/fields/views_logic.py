@@ -21,11 +21,9 @@ from fuwu.auth.principal import Principal
 from fuwu.conditions.exceptions import InvalidCondition
 from fuwu.conditions.schema import Kind
 from fuwu.errors import DomainError, ValidationFailed
-from fuwu.fields import designer, entities, types
-from fuwu.fields import service as fields_service
-from fuwu.fields.forms import spec_of
+from fuwu.fields import designer
 from fuwu.fields.views_designer import custom_keys, editable, respond, save, surface_of
-from fuwu.fields.views_support import definition_messages, labels_of
+from fuwu.fields.views_support import definition_messages, kinds_of, labels_of
 from fuwu.kit.i18n import gettext
 from fuwu.web import forms
 from fuwu.web.deps import DbSession, SettingsDep
@@ -35,17 +33,6 @@ from fuwu.web.forms import Posted
 router = APIRouter(include_in_schema=False)
 ROW = re.compile(r"^([ca])-(\d+)-(field|action)$")
 LEAF = re.compile(r"^(?:all|any)\[(\d+)\]")
-
-
-def kinds_of(session: Session) -> dict[str, Kind | None]:
-    """Key → condition kind of every system and custom ticket field."""
-    entity = entities.get("ticket")
-    found: dict[str, Kind | None] = {
-        k: f.kind for k, f in (entity.system.items() if entity else [])
-    }
-    for row in fields_service.list_fields(session, "ticket"):
-        found[row.key] = types.kind_of(spec_of(row))
-    return found
 
 
 def _indexes(form: FormData, prefix: str) -> list[int]:
@@ -59,7 +46,7 @@ def posted_builder(form: FormData) -> dict[str, Any]:
         designer.ConditionRow(
             forms.text(form, f"c-{i}-field"),
             forms.text(form, f"c-{i}-op"),
-            forms.text(form, f"c-{i}-value"),
+            ", ".join(forms.many(form, f"c-{i}-value")),  # a multiple select posts each
         )
         for i in _indexes(form, "c")
     ]

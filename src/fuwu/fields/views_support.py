@@ -10,9 +10,11 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from fuwu.conditions.exceptions import InvalidCondition
+from fuwu.conditions.schema import Kind
 from fuwu.errors import FIELD_MESSAGES, DomainError, ValidationFailed
-from fuwu.fields import designer, entities, ticket_types
+from fuwu.fields import designer, entities, ticket_types, types
 from fuwu.fields import service as fields_service
+from fuwu.fields.forms import spec_of
 from fuwu.kit.i18n import gettext
 from fuwu.web.errors import field_message, from_pydantic
 
@@ -24,6 +26,17 @@ SURFACE_WORDS = {
 }
 LAYOUT = re.compile(r"^layouts\.(\w+)\[(\d+)\](?:\.fields\[(\d+)\])?")
 INDEXED = re.compile(r"^(fields|logic)\[(\d+)\]")
+
+
+def kinds_of(session: Session) -> dict[str, Kind | None]:
+    """Key → condition kind of every system and custom ticket field."""
+    entity = entities.get("ticket")
+    found: dict[str, Kind | None] = {
+        k: f.kind for k, f in (entity.system.items() if entity else [])
+    }
+    for row in fields_service.list_fields(session, "ticket"):
+        found[row.key] = types.kind_of(spec_of(row))
+    return found
 
 
 def labels_of(session: Session, locale: str) -> dict[str, str]:
