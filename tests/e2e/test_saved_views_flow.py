@@ -79,7 +79,9 @@ def test_build_a_custom_filter_save_it_and_find_it_listed(
     ops = row.locator("select.op")
     expect(ops.locator("option[value=starts_with]")).to_be_hidden()  # not for a select field
     ops.select_option("eq")
-    row.locator("input[name=c-0-value]").fill("pipe")
+    value = row.locator("select[name=c-0-value]")  # a choice field: picked by its label
+    expect(value.locator("option")).to_have_text(["Pipe", "Roof"])
+    value.select_option(label="Pipe")
     page.get_by_role("button", name="Apply filter").click()
     expect(page.locator("#ticket-list")).to_contain_text("Pipe burst in basement")
     expect(page.locator("#ticket-list")).not_to_contain_text("Roof drips")

@@ -72,6 +72,7 @@ class FieldChoice:
     label: str
     kind: Kind
     sortable: bool = False
+    options: tuple[tuple[str, str], ...] = ()  # a choice field's (key, label): picked by label
 
 
 def field_choices(session: Session, locale: str) -> list[FieldChoice]:
@@ -87,7 +88,8 @@ def field_choices(session: Session, locale: str) -> list[FieldChoice]:
         kind = types.kind_of(spec)
         if kind is not None:
             label = row.label.get(locale) or row.label.get("en") or row.key
-            found.append(FieldChoice(row.key, label, kind, sortable=row.filterable))
+            options = tuple(designer.option_labels(row.options, locale))
+            found.append(FieldChoice(row.key, label, kind, row.filterable, options))
     return found
 
 
@@ -117,6 +119,13 @@ class Builder:
         return urlencode(pairs)
 
 
+def _joined(params: Mapping[str, str], name: str) -> str:
+    """A value as typed, or the options of a multiple select joined by commas."""
+    getlist = getattr(params, "getlist", None)
+    values = getlist(name) if getlist is not None else [params.get(name, "")]
+    return ", ".join(v.strip() for v in values if v.strip())
+
+
 def read_builder(params: Mapping[str, str]) -> Builder | None:
     """The builder rows of the query string; None when the builder was not submitted."""
     if "match" not in params:
@@ -126,7 +135,7 @@ def read_builder(params: Mapping[str, str]) -> Builder | None:
         designer.ConditionRow(
             params.get(f"c-{i}-field", "").strip()[:40],
             params.get(f"c-{i}-op", "eq").strip()[:20],
-            params.get(f"c-{i}-value", "").strip()[:1000],
+            _joined(params, f"c-{i}-value")[:1000],
         )
         for i in indexes
     ]
