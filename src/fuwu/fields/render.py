@@ -29,7 +29,7 @@ from fuwu.fields.display import text_of as text_of
 from fuwu.fields.entities import SystemField
 from fuwu.fields.forms import Form
 from fuwu.fields.types import FieldSpec
-from fuwu.fields.validation import FormState, evaluate
+from fuwu.fields.validation import FormState, cleared_of, evaluate
 from fuwu.kit.i18n import Translator
 from fuwu.web.errors import field_message
 from fuwu.web.forms import label as field_label
@@ -284,10 +284,11 @@ def to_be_cleared(
     values: shown on the edit form so that saving never loses a value unannounced."""
     state, _ = state_of(form, values, system=system, variables=variables)
     translate = Translator(locale).gettext
+    cleared = cleared_of(form, state, stored)
     return [
         (spec.text(locale), text_of(spec, stored[key], locale, form.timezone, translate))
         for key, spec in form.specs.items()
-        if key in state.cleared and stored.get(key) not in (None, "", [], {})
+        if key in cleared
     ]
 
 

@@ -101,7 +101,13 @@ def clearing(
     """Fields whose stored value the form's logic clears for this record → the rule that
     clears it ("" for a field hidden until a rule shows it): what the agent is told before
     saving and what history records."""
-    state = evaluate(form, dict(record), variables)
+    return cleared_of(form, evaluate(form, dict(record), variables), previous)
+
+
+def cleared_of(form: Form, state: FormState, previous: Mapping[str, Any]) -> dict[str, str]:
+    """Of the fields logic clears in `state`, those holding a value in `previous` → the rule
+    that clears each ("" when hidden until shown): the one answer the edit form's warning
+    and the history share."""
     return {
         key: state.cleared_by.get(key, "")
         for key in state.cleared

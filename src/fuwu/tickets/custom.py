@@ -132,6 +132,19 @@ def on_update(
     return {**kept, **values}, form.version
 
 
+def _form_of(
+    session: Session, type_key: str, timezone: str, version: int | None = None
+) -> Form | None:
+    """The compiled form of a type (published, or one version); None for the built-in type,
+    an unknown type or one without a form."""
+    if type_key == GENERAL:
+        return None
+    try:
+        return ticket_types.form(session, type_key, timezone, version)
+    except NotFound:
+        return None
+
+
 def form_errors(
     session: Session,
     *,
@@ -149,10 +162,7 @@ def form_errors(
         return [
             {"field": f"custom.{k}", "code": "extra_forbidden", "params": {}} for k in submitted
         ]
-    try:
-        form = ticket_types.form(session, type_key, timezone)
-    except NotFound:
-        return []
+    form = _form_of(session, type_key, timezone)
     if form is None:
         return []
     try:
@@ -177,12 +187,7 @@ def cleared_by_logic(
 ) -> dict[str, str]:
     """Custom fields whose stored value the form's logic clears in this record → the rule's
     name ("" when the field is hidden until a rule shows it)."""
-    if type_key == GENERAL:
-        return {}
-    try:
-        form = ticket_types.form(session, type_key, timezone, form_version)
-    except NotFound:
-        return {}
+    form = _form_of(session, type_key, timezone, form_version)
     if form is None:
         return {}
     loaded = {**record, **{k: types.load(s, record.get(k)) for k, s in form.specs.items()}}
@@ -202,12 +207,7 @@ def file_fields(
 ) -> dict[str, str]:
     """The file fields (attachment, image, signature) the surface of the type's form takes
     (the published version, or the ticket's own): key → field type; none without a form."""
-    if type_key == GENERAL:
-        return {}
-    try:
-        form = ticket_types.form(session, type_key, timezone, form_version)
-    except NotFound:
-        return {}
+    form = _form_of(session, type_key, timezone, form_version)
     if form is None:
         return {}
     accepted = form.inputs(surface)
