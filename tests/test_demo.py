@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from tests.conftest import DB_KINDS, TestDatabases
 
 from fuwu import migrate
+from fuwu.audit.models import AuditEntry
 from fuwu.auth import access
 from fuwu.auth import service as auth_service
 from fuwu.auth.models import Team, User
@@ -22,10 +26,11 @@ from fuwu.demo import catalogue, loader
 from fuwu.errors import ValidationFailed
 from fuwu.fields import ticket_types
 from fuwu.fields.validation import validate, variables_for
+from fuwu.jobs.models import DomainEvent
 from fuwu.kit.time import utcnow
 from fuwu.tickets import numbering
 from fuwu.tickets import service as tickets_service
-from fuwu.tickets.models import Message, Ticket, TicketCounter, TicketEvent, TicketTag
+from fuwu.tickets.models import Message, Ticket, TicketEvent, TicketTag
 from fuwu.tickets.repository import TicketFilter, list_tickets
 from fuwu.tickets.schemas import TicketCreate
 from fuwu.tickets.views_support import ticket_system
@@ -36,18 +41,41 @@ DAYS = 30
 NOW = utcnow()  # one instant for every load in this module, so two loads can be compared
 
 
-@pytest.fixture
-def demo_app(app: FastAPI, settings: Settings) -> FastAPI:
-    with transaction(app.state.writer) as session:
+@dataclass(frozen=True)
+class Demo:
+    settings: Settings
+    reader: sessionmaker[Session]
+    writer: sessionmaker[Session]
+
+
+@pytest.fixture(scope="module", params=DB_KINDS)
+def demo(
+    request: pytest.FixtureRequest,
+    databases: TestDatabases,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Demo:
+    """The demo company, loaded once per database for this module's tests, which only read
+    it (a test that writes rolls back)."""
+    url = databases.new(request.param)
+    migrate.upgrade(url)
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        env="test",
+        data_dir=tmp_path_factory.mktemp("demo"),
+        database_url=url,
+        embedded_worker=False,
+    )
+    reader, writer = make_sessionmakers(databases.engine(url))
+    with transaction(writer) as session:
         assert loader.is_empty(session)
         summary = loader.load(session, settings=settings, tickets=TICKETS, days=DAYS, now=NOW)
     assert catalogue.DEMO_PASSWORD in summary
     assert "customer1" in summary
-    return app
+    return Demo(settings, reader, writer)
 
 
-def test_counts_and_not_empty_afterwards(demo_app: FastAPI) -> None:
-    with transaction(demo_app.state.reader) as session:
+def test_counts_and_not_empty_afterwards(demo: Demo) -> None:
+    with transaction(demo.reader) as session:
         assert not loader.is_empty(session)
         count = {
             model.__name__: session.scalar(select(func.count()).select_from(model))
@@ -70,8 +98,8 @@ def test_counts_and_not_empty_afterwards(demo_app: FastAPI) -> None:
 
 
 @pytest.mark.parametrize("username", ["admin", "supervisor1", "agent1", "engineer8", "customer1"])
-def test_everyone_signs_in_with_the_demo_password(demo_app: FastAPI, username: str) -> None:
-    with transaction(demo_app.state.writer) as session:
+def test_everyone_signs_in_with_the_demo_password(demo: Demo, username: str) -> None:
+    with transaction(demo.writer) as session:
         user = access.authenticate(
             session, username=username, password=catalogue.DEMO_PASSWORD, ip=None, max_failures=10
         )
@@ -79,9 +107,9 @@ def test_everyone_signs_in_with_the_demo_password(demo_app: FastAPI, username: s
         assert user.is_active
 
 
-def test_state_mix_follows_age_and_timestamps_agree(demo_app: FastAPI) -> None:
+def test_state_mix_follows_age_and_timestamps_agree(demo: Demo) -> None:
     now = NOW
-    with transaction(demo_app.state.reader) as session:
+    with transaction(demo.reader) as session:
         tickets = session.scalars(select(Ticket).order_by(Ticket.created_at)).all()
         states = Counter(t.status for t in tickets)
         assert states["closed"] > TICKETS * 0.6
@@ -121,8 +149,8 @@ def test_state_mix_follows_age_and_timestamps_agree(demo_app: FastAPI) -> None:
         assert stray == 0
 
 
-def test_assignees_belong_to_the_ticket_team(demo_app: FastAPI) -> None:
-    with transaction(demo_app.state.reader) as session:
+def test_assignees_belong_to_the_ticket_team(demo: Demo) -> None:
+    with transaction(demo.reader) as session:
         members = {
             (team.id, member.id)
             for team in auth_service.list_teams(session)
@@ -136,18 +164,21 @@ def test_assignees_belong_to_the_ticket_team(demo_app: FastAPI) -> None:
 
 
 def test_numbers_follow_the_pattern_and_new_tickets_continue_them(
-    demo_app: FastAPI, settings: Settings
+    demo: Demo,
 ) -> None:
+    settings = demo.settings
     pattern = settings.ticket_number_pattern
-    with transaction(demo_app.state.reader) as session:
+    with transaction(demo.reader) as session:
         numbers = session.scalars(select(Ticket.number)).all()
-        counters = {c.key: c.value for c in session.scalars(select(TicketCounter))}
     assert len(set(numbers)) == TICKETS
     assert all(re.fullmatch(r"SR\d{8}-\d{5}", n) for n in numbers)
-    per_key = Counter(n.rsplit("-", 1)[0] + "-#" for n in numbers)
-    assert counters == dict(per_key)
+    per_day: dict[str, list[int]] = {}
+    for n in numbers:
+        day, seq = n.rsplit("-", 1)
+        per_day.setdefault(day, []).append(int(seq))
+    assert all(sorted(seqs) == list(range(1, len(seqs) + 1)) for seqs in per_day.values())
 
-    with transaction(demo_app.state.writer) as session:
+    with demo.writer() as session:  # rolled back: the other tests see the demo as loaded
         ticket = tickets_service.create_ticket(
             session,
             actor=Principal.system(),
@@ -156,15 +187,15 @@ def test_numbers_follow_the_pattern_and_new_tickets_continue_them(
             timezone=settings.timezone,
         )
         number = ticket.number
+        session.rollback()
     assert number not in numbers
-    key = numbering.render(pattern, ticket.created_at.astimezone(_zone(settings)), None)
-    assert number == numbering.render(
-        pattern, ticket.created_at.astimezone(_zone(settings)), counters.get(key, 0) + 1
-    )
+    day = numbering.render(pattern, ticket.created_at.astimezone(_zone(settings)), None)
+    day = day.rsplit("-", 1)[0]
+    assert number == f"{day}-{len(per_day.get(day, [])) + 1:05d}"
 
 
-def test_portal_customer_sees_only_their_own_tickets(demo_app: FastAPI) -> None:
-    with transaction(demo_app.state.reader) as session:
+def test_portal_customer_sees_only_their_own_tickets(demo: Demo) -> None:
+    with transaction(demo.reader) as session:
         user = auth_service.get_user_by_username(session, "customer1")
         assert user is not None
         assert user.contact_id is not None
@@ -180,7 +211,7 @@ def test_portal_customer_sees_only_their_own_tickets(demo_app: FastAPI) -> None:
 
 
 def test_loading_twice_gives_the_same_data(
-    demo_app: FastAPI, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    demo: Demo, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """Seeded: a second load into another empty database makes the same tickets."""
     url = f"sqlite:///{tmp_path_factory.mktemp('demo-again') / 'again.sqlite3'}"
@@ -189,13 +220,13 @@ def test_loading_twice_gives_the_same_data(
     _, writer = make_sessionmakers(engine)
     try:
         with transaction(writer) as session:
-            loader.load(session, settings=settings, tickets=TICKETS, days=DAYS, now=NOW)
+            loader.load(session, settings=demo.settings, tickets=TICKETS, days=DAYS, now=NOW)
         query = select(Ticket.subject, Ticket.status, Ticket.priority, Ticket.channel).order_by(
             Ticket.id
         )
         with transaction(writer) as session:
             again = session.execute(query).all()
-        with transaction(demo_app.state.reader) as session:
+        with transaction(demo.reader) as session:
             first = session.execute(query).all()
     finally:
         engine.dispose()
@@ -206,10 +237,10 @@ def _zone(settings: Settings) -> ZoneInfo:
     return ZoneInfo(settings.timezone)
 
 
-def test_every_demo_ticket_is_valid_against_its_published_form(demo_app: FastAPI) -> None:
+def test_every_demo_ticket_is_valid_against_its_published_form(demo: Demo) -> None:
     """What "编辑详情" checks on save: the demo's records pass their own forms."""
     failures: dict[str, list[str]] = {}
-    with transaction(demo_app.state.writer) as session:
+    with transaction(demo.writer) as session:
         rows = session.execute(select(Ticket.id, Ticket.number, Ticket.type_key)).all()
         for ticket_id, number, type_key in rows:
             ticket = tickets_service.get_ticket(
@@ -230,3 +261,27 @@ def test_every_demo_ticket_is_valid_against_its_published_form(demo_app: FastAPI
         session.rollback()
     assert len(rows) == TICKETS
     assert failures == {}, dict(list(failures.items())[:5])
+
+
+def test_every_demo_change_left_its_history_event_and_audit_row(demo: Demo) -> None:
+    """The demo goes through the change pipeline: each history row of a ticket has its domain
+    event and its audit row, and staff changes are signed by the person who made them."""
+
+    def count(model: type, *where: Any) -> int:
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+    with transaction(demo.reader) as session:
+        created = count(TicketEvent, TicketEvent.kind == "created")
+        updated = count(TicketEvent, TicketEvent.kind == "updated")
+        assert created == TICKETS
+        assert updated > TICKETS  # assigned, resolved, closed …
+        assert count(DomainEvent, DomainEvent.name == "ticket.created") == created
+        assert count(DomainEvent, DomainEvent.name == "ticket.updated") == updated
+        tickets = AuditEntry.entity == "ticket"
+        assert count(AuditEntry, tickets, AuditEntry.action == "create") == created
+        assert count(AuditEntry, tickets, AuditEntry.action == "update") == updated
+        signers = set(
+            session.scalars(select(TicketEvent.actor_name).where(TicketEvent.kind == "updated"))
+        )
+    staff_names = {name for _user, name, *_ in catalogue.STAFF}
+    assert len(signers & staff_names) > 5

@@ -1,7 +1,8 @@
 """Load the demo company (家电售后, Beijing and Shanghai) into an empty database.
 
-Users and teams go through the auth services (hashing, audit); the bulk (contacts, assets,
-tickets and their timelines) is inserted in batches, which keeps `fuwu demo` to a few seconds.
+Users and teams go through the auth services (hashing, audit); contacts and assets are
+inserted in batches; tickets and their timelines go through the change pipeline
+(`demo.tickets`), so the demo is held to its own forms.
 Everything is drawn from one seeded random generator, so two loads give the same data.
 """
 

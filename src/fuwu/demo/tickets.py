@@ -1,27 +1,28 @@
-"""Demo tickets with consistent timelines: messages, status events, tags and numbers.
+"""Demo tickets with consistent timelines: messages, status changes, tags and numbers.
 
 A ticket's state follows its age (old ones are mostly closed, today's mostly new or open) and
 its timestamps never contradict each other: created ≤ first response ≤ resolved ≤ closed ≤ now.
+Every ticket is opened and changed through the change pipeline, as of the time each step
+happened, by the person who would take it: the demo passes its own forms and leaves the same
+history, events and audit rows as real work.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from fuwu.auth.models import User
+from fuwu.auth.principal import Principal
 from fuwu.config import Settings
 from fuwu.demo import catalogue as cat
 from fuwu.demo import forms as demo_forms
-from fuwu.tickets import numbering
-from fuwu.tickets.models import Message, Ticket, TicketCounter, TicketEvent, TicketTag
-from fuwu.tickets.statuses import OPEN_CATEGORIES, PRIORITIES
+from fuwu.tickets import messages, pipeline
 
 if TYPE_CHECKING:
     from fuwu.demo.loader import DemoAsset, DemoContact
@@ -67,18 +68,37 @@ class World:
                 )
 
 
+@dataclass(frozen=True)
+class Step:
+    """One thing that happens to a ticket after it is opened: a change of its fields or a
+    message, by a person (staff or the customer) or the system (None)."""
+
+    at: datetime
+    actor: Person | DemoContact | None
+    values: dict[str, Any] | None = None
+    message: tuple[str, str] | None = None  # (reply or note, body)
+
+
 @dataclass
 class Draft:
-    """One ticket with its timeline, before ids are known."""
+    """One ticket: what it is opened with, by whom and when, and what happens to it then."""
 
-    row: dict[str, Any]
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    values: dict[str, Any]
+    created: datetime
+    opener: Person | DemoContact | None
+    triage: dict[str, Any] = field(default_factory=dict)  # set by the agent who takes it
+    steps: list[Step] = field(default_factory=list)
 
 
 # Ticket type → the custom fields of its demo form.
 FORM_FIELDS: dict[str, frozenset[str]] = {
     key: frozenset(f["key"] for f in definition["fields"])
+    for key, _zh, _en, _public, definition in demo_forms.TYPES
+}
+PUBLIC_TYPES = frozenset(key for key, _zh, _en, public, _form in demo_forms.TYPES if public)
+# … and those its portal layout offers a customer.
+PORTAL_FIELDS: dict[str, frozenset[str]] = {
+    key: frozenset(k for section in definition["layouts"]["portal"] for k in section["fields"])
     for key, _zh, _en, _public, definition in demo_forms.TYPES
 }
 FAULT_TYPES = {"漏水": "leak", "噪音": "noise", "故障码": "error_code"}
@@ -113,22 +133,65 @@ def create(
     days: int,
     now: datetime,
 ) -> int:
-    """Insert `count` tickets created over the last `days` days; returns how many."""
+    """Open `count` tickets over the last `days` days and play out their timelines, all
+    through the change pipeline as the people of the demo would; returns how many."""
     zone = ZoneInfo(settings.timezone)
     # Every PORTAL_EVERY-th ticket is the portal customer's, so customer1 always has some.
     drafts = [
         _draft(rng, world, _created_at(rng, now, days, zone), now, portal=i % PORTAL_EVERY == 7)
         for i in range(count)
     ]
-    drafts.sort(key=lambda d: d.row["created_at"])
-    counters = _number(drafts, settings.ticket_number_pattern, zone)
-    for start in range(0, len(drafts), BATCH):
-        _insert(session, drafts[start : start + BATCH])
-    if counters:
-        session.execute(
-            insert(TicketCounter), [{"key": k, "value": v} for k, v in counters.items()]
-        )
+    drafts.sort(key=lambda d: d.created)  # numbers follow the order tickets were opened in
+    actors = _Actors(world)
+    for draft in drafts:
+        _replay(session, draft, actors, settings)
     return len(drafts)
+
+
+class _Actors:
+    """The principal each person of the demo acts as."""
+
+    def __init__(self, world: World) -> None:
+        self.customer_user = {u.contact_id: u for u in world.staff if u.contact_id is not None}
+        self.system = Principal.system()
+
+    def of(self, who: Person | DemoContact | None) -> Principal:
+        if who is None:
+            return self.system
+        if isinstance(who, Person):  # staff act on the tickets of every team they serve
+            return Principal(user_id=who.id, name=who.name, role="agent", ticket_scope="all")
+        user = self.customer_user.get(who.id)  # a portal account, or a contact by phone/email
+        return Principal(
+            user_id=user.id if user else None, name=who.name, role="customer", contact_id=who.id
+        )
+
+
+def _replay(session: Session, draft: Draft, actors: _Actors, settings: Settings) -> None:
+    """Open the ticket and take its steps, each as of its own time."""
+    where = pipeline.Where(
+        timezone=settings.timezone, number_pattern=settings.ticket_number_pattern
+    )
+    opened = pipeline.apply_change(
+        session, actor=actors.of(draft.opener), before=None,
+        change=pipeline.Change(draft.values, cause="created"),
+        where=replace(where, at=draft.created),
+    )  # fmt: skip
+    assert opened.row is not None
+    state, number = opened.state, opened.row.number
+    for step in sorted(draft.steps, key=lambda s: s.at):
+        actor = actors.of(step.actor)
+        if step.message:
+            kind, body = step.message
+            channel = draft.values["channel"] if not actor.is_staff else "web"
+            messages.add_message(
+                session, actor=actor, ticket_id=opened.row.id, kind=kind, channel=channel,
+                body=body.replace("{number}", number), timezone=settings.timezone, at=step.at,
+            )  # fmt: skip
+        if step.values:
+            state = pipeline.apply_change(
+                session, actor=actor, before=state, change=pipeline.Change(step.values),
+                where=replace(where, at=step.at),
+            ).state  # fmt: skip
 
 
 def _created_at(rng: random.Random, now: datetime, days: int, zone: ZoneInfo) -> datetime:
@@ -165,6 +228,8 @@ def _pick(
         contact = rng.choice(world.contacts)
     asset = rng.choice(contact.assets)
     faults = [f for f in cat.FAULTS if f.product in (None, asset.product)]
+    if portal:  # a customer can open only the types the portal offers
+        faults = [f for f in faults if f.type_key in PUBLIC_TYPES]
     fault = rng.choices(faults, weights=[f.weight for f in faults])[0]
     return contact, asset, fault
 
@@ -188,6 +253,8 @@ def _draft(
         channel = "phone"
     if contact.id == world.customer_contact_id:
         channel = "portal"
+    elif channel == "portal":  # only customer1 has a portal account
+        channel = "web"
     in_warranty = asset.warranty_until >= created.date()
     priority = fault.priority
     if contact.vip_level >= 2 and priority in ("low", "normal"):
@@ -223,32 +290,27 @@ def _draft(
         known["error_code"] = codes[0]
     # Only what the type's published form has: the demo must pass its own forms.
     custom = {k: v for k, v in known.items() if k in FORM_FIELDS.get(fault.type_key, ())}
-    row: dict[str, Any] = {
+    values: dict[str, Any] = {
         "subject": fault.subject if fault.product else f"{fault.subject}（{asset.product}）",
         "description": fault.description.format(**fill),
-        "type_key": fault.type_key,
+        "type": fault.type_key,
         "priority": priority,
-        "priority_rank": PRIORITIES[priority],
         "channel": channel,
-        "customer_id": contact.id,
-        "organisation_id": contact.organisation_id,
-        "created_by_id": desk_agent.id if channel in ("phone", "wecom", "chat") else None,
-        "custom": custom,
-        "form_version": 1,
+        "customer": contact.id,
         "tags": list(dict.fromkeys(tags)),
-        "created_at": created,
-        "version": 1,
-        "team_id": None,
-        "assignee_id": None,
-        "first_response_at": None,
-        "resolved_at": None,
-        "closed_at": None,
+        **custom,
     }
-    draft = Draft(row=row)
-    author = desk_agent if row["created_by_id"] else None
-    _timeline(
-        rng, draft, state, now, contact, handler, desk_agent, world.team_ids[team], fill, author
-    )
+    triage: dict[str, Any] = {}  # what the agent who takes the ticket adds
+    if contact.id == world.customer_contact_id:  # on the portal: only what it offers
+        opener: Person | DemoContact | None = contact
+        offered = PORTAL_FIELDS.get(fault.type_key, frozenset())
+        triage = {k: v for k, v in custom.items() if k not in offered}
+        triage["tags"] = values.pop("tags")
+        values = {k: v for k, v in values.items() if k not in triage}
+    else:
+        opener = desk_agent if channel in ("phone", "wecom", "chat") else None  # the channel
+    draft = Draft(values=values, created=created, opener=opener, triage=triage)
+    _timeline(rng, draft, state, now, contact, handler, desk_agent, world.team_ids[team], fill)
     return draft
 
 
@@ -271,43 +333,6 @@ def _steps(rng: random.Random, created: datetime, now: datetime) -> list[datetim
     return out
 
 
-def _message(
-    draft: Draft,
-    at: datetime,
-    kind: str,
-    body: str,
-    *,
-    user: Person | None = None,
-    contact: DemoContact | None = None,
-) -> None:
-    draft.messages.append(
-        {
-            "kind": kind,
-            "author_user_id": user.id if user else None,
-            "author_contact_id": contact.id if contact else None,
-            "author_name": user.name if user else (contact.name if contact else ""),
-            "from_customer": contact is not None,
-            "channel": draft.row["channel"] if contact else "web",
-            "body": body,
-            "created_at": at,
-        }
-    )
-
-
-def _event(
-    draft: Draft, at: datetime, kind: str, changes: dict[str, Any], actor: Person | None
-) -> None:
-    draft.events.append(
-        {
-            "actor_id": actor.id if actor else None,
-            "actor_name": actor.name if actor else "system",
-            "kind": kind,
-            "changes": changes,
-            "created_at": at,
-        }
-    )
-
-
 def _timeline(
     rng: random.Random,
     draft: Draft,
@@ -318,34 +343,20 @@ def _timeline(
     agent: Person,
     team_id: int,
     fill: dict[str, str],
-    author: Person | None,
 ) -> None:
-    row = draft.row
-    created = row["created_at"]
-    _event(draft, created, "created", {"channel": row["channel"], "status": "new"}, author)
+    """What happens to the ticket until it reaches `state`: routed and assigned, answered,
+    followed up, fixed on site, resolved, closed, each by the one who would do it."""
+    created, steps = draft.created, draft.steps
     if state == "new":
-        if rng.random() < 0.5:
-            row["team_id"] = team_id
+        if rng.random() < 0.5:  # routed, nobody has taken it yet
+            steps.append(Step(created + timedelta(minutes=1), agent, {"team": team_id}))
         if (now - created) > timedelta(hours=2) and rng.random() < 0.4:
-            _message(
-                draft,
-                created + (now - created) / 2,
-                "reply",
-                rng.choice(cat.CUSTOMER_FOLLOWUPS),
-                contact=contact,
-            )
-        _finish(draft, "new")
+            followup = rng.choice(cat.CUSTOMER_FOLLOWUPS)
+            steps.append(Step(created + (now - created) / 2, contact, message=("reply", followup)))
         return
     assign, reply, middle, fixed, resolved, closed = _steps(rng, created, now)
-    row["team_id"], row["assignee_id"] = team_id, handler.id
-    _event(
-        draft,
-        assign,
-        "updated",
-        {"team_id": [None, team_id], "assignee_id": [None, handler.id], "status": ["new", "open"]},
-        agent,
-    )
-    kind = row["type_key"]
+    steps.append(Step(assign, agent, {"team": team_id, "assignee": handler.id, **draft.triage}))
+    kind = draft.values["type"]
     templates = (
         cat.COMPLAINT_REPLIES
         if kind == "complaint"
@@ -353,98 +364,27 @@ def _timeline(
         if kind == "consult"
         else cat.ACK_REPLIES
     )
-    _message(draft, reply, "reply", rng.choice(templates).format(**fill), user=agent)
-    row["first_response_at"] = reply
+    steps.append(Step(reply, agent, message=("reply", rng.choice(templates).format(**fill))))
     if kind in SITE_TYPES and rng.random() < 0.7:
-        _message(
-            draft,
-            reply + (middle - reply) / 3,
-            "note",
-            rng.choice(cat.NOTES).format(**fill),
-            user=agent,
-        )
+        note = rng.choice(cat.NOTES).format(**fill)
+        steps.append(Step(reply + (middle - reply) / 3, agent, message=("note", note)))
     if rng.random() < 0.45:
-        _message(draft, middle, "reply", rng.choice(cat.CUSTOMER_FOLLOWUPS), contact=contact)
+        steps.append(Step(middle, contact, message=("reply", rng.choice(cat.CUSTOMER_FOLLOWUPS))))
     if state == "pending":
-        _message(
-            draft,
-            middle + (fixed - middle) / 4,
-            "note",
-            rng.choice(cat.PENDING_NOTES).format(**fill),
-            user=handler,
-        )
-        _event(
-            draft,
-            middle + (fixed - middle) / 4,
-            "updated",
-            {"status": ["open", "pending"]},
-            handler,
-        )
-    if state in ("new", "open", "pending"):
-        _finish(draft, state)
+        waiting = middle + (fixed - middle) / 4
+        note = rng.choice(cat.PENDING_NOTES).format(**fill)
+        steps.append(Step(waiting, handler, {"status": "pending"}, ("note", note)))
+    if state in ("open", "pending"):
         return
     if kind in SITE_TYPES:
-        _message(draft, fixed, "note", rng.choice(cat.ENGINEER_NOTES).format(**fill), user=handler)
-    _message(draft, resolved, "reply", rng.choice(cat.RESOLVE_REPLIES).format(**fill), user=agent)
-    _event(
-        draft,
-        resolved,
-        "updated",
-        {"status": ["open", "resolved"]},
-        handler if kind in SITE_TYPES else agent,
-    )
-    row["resolved_at"] = resolved
-    if state == "closed":
-        if rng.random() < 0.5:
-            _message(
-                draft,
-                resolved + (closed - resolved) / 5,
-                "reply",
-                rng.choice(cat.CUSTOMER_THANKS),
-                contact=contact,
-            )
-        _event(draft, closed, "updated", {"status": ["resolved", "closed"]}, None)
-        row["closed_at"] = closed
-    _finish(draft, state)
-
-
-def _finish(draft: Draft, state: str) -> None:
-    row = draft.row
-    row["status"] = row["status_category"] = state
-    row["is_open"] = state in OPEN_CATEGORIES
-    times = [
-        row["created_at"],
-        *(m["created_at"] for m in draft.messages),
-        *(e["created_at"] for e in draft.events),
-    ]
-    row["updated_at"] = max(times)
-
-
-def _number(drafts: list[Draft], pattern: str, zone: ZoneInfo) -> dict[str, int]:
-    """Number tickets in creation order, per date prefix; returns the counters to store."""
-    counters: dict[str, int] = {}
-    for draft in drafts:
-        local = draft.row["created_at"].astimezone(zone)
-        key = numbering.render(pattern, local, None)
-        counters[key] = counters.get(key, 0) + 1
-        number = numbering.render(pattern, local, counters[key])
-        draft.row["number"] = number
-        for message in draft.messages:
-            message["body"] = message["body"].replace("{number}", number)
-    return counters
-
-
-def _insert(session: Session, drafts: list[Draft]) -> None:
-    ids = session.scalars(
-        insert(Ticket).returning(Ticket.id, sort_by_parameter_order=True), [d.row for d in drafts]
-    ).all()
-    messages: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    tags: list[dict[str, Any]] = []
-    for ticket_id, draft in zip(ids, drafts, strict=True):
-        messages.extend({**m, "ticket_id": ticket_id} for m in draft.messages)
-        events.extend({**e, "ticket_id": ticket_id} for e in draft.events)
-        tags.extend({"ticket_id": ticket_id, "tag": t} for t in draft.row["tags"])
-    for model, rows in ((Message, messages), (TicketEvent, events), (TicketTag, tags)):
-        if rows:
-            session.execute(insert(model), rows)
+        note = rng.choice(cat.ENGINEER_NOTES).format(**fill)
+        steps.append(Step(fixed, handler, message=("note", note)))
+    if state == "closed" and rng.random() < 0.5:  # the customer confirms before it is resolved
+        thanks = rng.choice(cat.CUSTOMER_THANKS)
+        steps.append(Step(fixed + (resolved - fixed) / 2, contact, message=("reply", thanks)))
+    answer = rng.choice(cat.RESOLVE_REPLIES).format(**fill)
+    resolver = handler if kind in SITE_TYPES else agent
+    steps.append(Step(resolved, agent, message=("reply", answer)))
+    steps.append(Step(resolved + timedelta(seconds=1), resolver, {"status": "resolved"}))
+    if state == "closed":  # after the customer confirmed, or nobody objected
+        steps.append(Step(closed, None, {"status": "closed"}))

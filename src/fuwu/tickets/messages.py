@@ -34,16 +34,18 @@ def add_message(
     kind: str,
     channel: str = "web",
     timezone: str = "Asia/Shanghai",
+    at: datetime | None = None,
 ) -> Message:
-    """Add a reply or note; a customer's reply reopens a pending or resolved ticket."""
-    ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
+    """Add a reply or note; a customer's reply reopens a pending or resolved ticket.
+    `at` dates it when it replays history (the demo loader); default now."""
+    ticket = get_ticket(session, actor=actor, ticket_id=ticket_id, people=False)
     if kind not in ("reply", "note"):
         raise ValidationFailed.single("kind", "invalid_choice", choices="reply, note")
     if not body.strip():
         raise ValidationFailed.single("body", "empty")
     if kind == "note" and not actor.is_staff:
         raise PermissionDenied()
-    now = utcnow()
+    now = at or utcnow()
     message = Message(
         ticket_id=ticket.id,
         kind=kind,
@@ -70,15 +72,15 @@ def add_message(
         pipeline.apply_change(  # the customer's reply reopens it: a change like any other
             session, actor=actor, before=state_of(ticket),
             change=pipeline.Change({"status": "open"}, cause="reopened", checks_version=False),
-            where=pipeline.Where(timezone=timezone),
+            where=pipeline.Where(timezone=timezone, at=at),
         )  # fmt: skip
     session.flush()
-    session.expire(ticket)
+    session.expire(ticket)  # its columns were written by plain UPDATEs
     jobs.emit(
         session,
         "message.created",
         entity="ticket",
-        entity_id=ticket.id,
+        entity_id=ticket_id,
         actor_id=actor.user_id,
         payload={"message_id": message.id, "kind": kind, "from_customer": message.from_customer},
     )

@@ -44,10 +44,11 @@ def next_number(session: Session, *, pattern: str, timezone: str) -> str:
     return render(pattern, now, seq)
 
 
-def numbered(*, pattern: str, timezone: str) -> Numbered:
+def numbered(*, pattern: str, timezone: str, at: datetime | None = None) -> Numbered:
     """The next number as a value for `db.insert_with_children`, which takes it from the
-    counter in the statement that stores the ticket (the same numbers as `next_number`)."""
-    now = utcnow().astimezone(ZoneInfo(timezone))
+    counter in the statement that stores the ticket (the same numbers as `next_number`);
+    its date part is of `at`, the moment the ticket was opened (default now)."""
+    now = (at or utcnow()).astimezone(ZoneInfo(timezone))
     return Numbered(table(TicketCounter), render(pattern, now, None), _parts(pattern, now))
 
 

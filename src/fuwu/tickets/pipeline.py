@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from fuwu.config import Settings
 from fuwu.errors import Conflict, ValidationFailed
 from fuwu.fields.deciders import Action, Proposal, installed
 from fuwu.jobs import service as jobs
+from fuwu.kit.time import utcnow
 from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import numbering, repository, writer
 from fuwu.tickets.repository import PeopleRefs, TicketRow
@@ -55,6 +57,9 @@ class Where:
     timezone: str
     number_pattern: str = Settings.model_fields["ticket_number_pattern"].default
     ip: str | None = None
+    # When it happened: now, unless the change replays history (the demo loader, an import),
+    # which dates the ticket's columns and its timeline; the audit row keeps the real time.
+    at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +95,14 @@ def apply_change(
     reasons = {**cleared, **reasons}
     if any(before is None or before.get(k) != after.get(k) for k in PEOPLE) and reasons:
         refs = _checked_people(session, after)  # a decider routed it: still valid people
+    now = where.at or utcnow()
     if before is None:
         row = writer.insert_ticket(
-            session, actor=actor, state=after, refs=refs, reasons=reasons,
+            session, actor=actor, state=after, refs=refs, reasons=reasons, now=now,
             attachments=change.attachments,
-            number=numbering.numbered(pattern=where.number_pattern, timezone=where.timezone),
+            number=numbering.numbered(
+                pattern=where.number_pattern, timezone=where.timezone, at=now
+            ),
         )  # fmt: skip
         state = TicketState(after.data, id=row.id, version=1, form_version=after.form_version)
         _queue(session, actions, row.id)
@@ -103,7 +111,7 @@ def apply_change(
         return Applied(state=before, changed=False)
     state = writer.update_ticket(
         session, actor=actor, before=before, after=after, refs=refs, cause=change.cause,
-        checks_version=change.checks_version, reasons=reasons, ip=where.ip,
+        checks_version=change.checks_version, reasons=reasons, ip=where.ip, now=now,
         attachments=change.attachments,
     )  # fmt: skip
     _queue(session, actions, state.id)
@@ -130,7 +138,7 @@ def _routed(
 def _implied(before: TicketState | None, asked: Mapping[str, Any]) -> TicketState:
     """The state the request asks for, with the status an assignment implies."""
     if before is None:
-        after = TicketState(asked)
+        after = TicketState({"description": "", "tags": [], **asked})
         return after.but({"status": "open" if after.get("assignee") else "new"})
     after = before.but(asked)
     if after["status"] == "new" and after.get("assignee") is not None and "status" not in asked:

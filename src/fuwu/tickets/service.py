@@ -19,18 +19,20 @@ from fuwu.tickets.schemas import TicketCreate, TicketUpdate
 from fuwu.tickets.state import state_of
 
 
-def get_ticket(session: Session, *, actor: Principal, ticket_id: int) -> Ticket:
-    """A ticket the actor may see, with its people loaded; NotFound otherwise."""
-    ticket = session.scalar(
-        select(Ticket)
-        .where(Ticket.id == ticket_id)
-        .options(
+def get_ticket(
+    session: Session, *, actor: Principal, ticket_id: int, people: bool = True
+) -> Ticket:
+    """A ticket the actor may see, with its people loaded (unless the caller needs only its
+    own columns: `people=False`); NotFound otherwise."""
+    stmt = select(Ticket).where(Ticket.id == ticket_id)
+    if people:
+        stmt = stmt.options(
             joinedload(Ticket.customer),
             joinedload(Ticket.assignee),
             joinedload(Ticket.team),
             joinedload(Ticket.organisation),
         )
-    )
+    ticket = session.scalar(stmt)
     if ticket is None or not can_see(actor, ticket):
         raise NotFound("Ticket %(id)s does not exist.", id=ticket_id)
     return ticket

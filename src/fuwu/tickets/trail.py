@@ -7,6 +7,7 @@ the audit row for compliance.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -28,11 +29,13 @@ def history(
     changes: dict[str, Any],
     ticket_id: int | None = None,
     reasons: dict[str, str] | None = None,
+    at: datetime | None = None,
 ) -> Children:
-    """The timeline row of a change (of the ticket being inserted, when no id is given)."""
+    """The timeline row of a change (of the ticket being inserted, when no id is given),
+    made `at` (default now)."""
     row = {"ticket_id": New() if ticket_id is None else ticket_id, "actor_id": actor.user_id,
            "actor_name": actor.name, "kind": kind, "changes": changes,
-           "reasons": reasons or None, "created_at": utcnow()}  # fmt: skip
+           "reasons": reasons or None, "created_at": at or utcnow()}  # fmt: skip
     return Children(table(TicketEvent), [row])
 
 
@@ -46,12 +49,13 @@ def record_change(
     ip: str | None = None,
     cause: str = "updated",
     reasons: dict[str, str] | None = None,
+    at: datetime | None = None,
 ) -> None:
     """History row, `ticket.updated` event and audit row for one change of a ticket, whatever
     made it: `cause` names it on the timeline ("updated"; "reopened" by a customer's reply)
     and in the event's payload, so the engines see every change as the same event."""
     changes = {k: [old.get(k), new[k]] for k in new}
-    [row] = history(actor, cause, changes, ticket_id, reasons).rows
+    [row] = history(actor, cause, changes, ticket_id, reasons, at).rows
     session.execute(_INSERT_HISTORY, row)
     payload: dict[str, Any] = {"changes": changes, "cause": cause}
     if reasons:

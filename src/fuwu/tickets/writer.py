@@ -19,7 +19,6 @@ from fuwu.auth.principal import Principal
 from fuwu.db import Children, New, Numbered, insert_with_children, table
 from fuwu.errors import Conflict
 from fuwu.jobs import service as jobs
-from fuwu.kit.time import utcnow
 from fuwu.tickets import trail
 from fuwu.tickets.models import Attachment, Ticket, TicketTag
 from fuwu.tickets.repository import ROW_COLUMNS, PeopleRefs, TicketRow
@@ -54,11 +53,12 @@ def insert_ticket(
     refs: PeopleRefs,
     number: Numbered,
     reasons: Mapping[str, str],
+    now: datetime,
     attachments: Sequence[int] = (),
 ) -> TicketRow:
     """The new ticket, its number, its tags and the three records of its creation, in one
     statement; the answer is built from the values written and the names already read."""
-    values = _new_columns(actor=actor, state=state, refs=refs, number=number)
+    values = _new_columns(actor=actor, state=state, refs=refs, number=number, now=now)
     channel = values["channel"]
     event = jobs.pending_event(
         "ticket.created", entity="ticket", actor_id=actor.user_id, payload={"number": New("number")}
@@ -70,7 +70,7 @@ def insert_ticket(
         [
             Children(table(TicketTag), [{"ticket_id": New(), "tag": t} for t in values["tags"]]),
             trail.history(actor, "created", {"channel": channel, "status": values["status"]},
-                          reasons=_trail_reasons(reasons)),
+                          reasons=_trail_reasons(reasons), at=now),
             *([event] if event else []),
             audit.pending_record(
                 actor_id=actor.user_id, actor_name=actor.name, action="create",
@@ -105,9 +105,8 @@ def claim(session: Session, attachments: Sequence[int], ticket_id: int) -> None:
 
 
 def _new_columns(
-    *, actor: Principal, state: TicketState, refs: PeopleRefs, number: Numbered
+    *, actor: Principal, state: TicketState, refs: PeopleRefs, number: Numbered, now: datetime
 ) -> dict[str, Any]:
-    now = utcnow()
     return {
         "number": number,
         "subject": state["subject"],
@@ -142,6 +141,7 @@ def update_ticket(
     checks_version: bool,
     reasons: Mapping[str, str],
     ip: str | None,
+    now: datetime,
     attachments: Sequence[int] = (),
 ) -> TicketState:
     """Write what changed from `before` to `after` and its trail; the state as stored now.
@@ -151,12 +151,12 @@ def update_ticket(
     """
     assert before.id is not None
     assert before.version is not None
-    columns = _changed_columns(before, after, refs)
+    columns = _changed_columns(before, after, refs, now)
     stmt = update(Ticket).where(Ticket.id == before.id)
     if checks_version:
         stmt = stmt.where(Ticket.version == before.version)
     written = session.execute(
-        stmt.values(**columns, updated_at=utcnow(), version=Ticket.version + 1),
+        stmt.values(**columns, updated_at=now, version=Ticket.version + 1),
         execution_options={"synchronize_session": False},
     )
     if written.rowcount != 1:  # type: ignore[attr-defined]
@@ -171,16 +171,17 @@ def update_ticket(
     old, new = audit.diff(snapshot(before), snapshot(after))
     trail.record_change(
         session, ticket_id=before.id, actor=actor, old=old, new=new, ip=ip, cause=cause,
-        reasons=_trail_reasons(reasons),
+        reasons=_trail_reasons(reasons), at=now,
     )  # fmt: skip
     return TicketState(
         after.data, id=before.id, version=before.version + 1, form_version=after.form_version
     )
 
 
-def _changed_columns(before: TicketState, after: TicketState, refs: PeopleRefs) -> dict[str, Any]:
+def _changed_columns(
+    before: TicketState, after: TicketState, refs: PeopleRefs, now: datetime
+) -> dict[str, Any]:
     """The columns to set for the values that differ, with what each implies."""
-    now = utcnow()
     columns: dict[str, Any] = {}
     diff = before.diff(after)
     for key, (_, value) in diff.items():
