@@ -79,8 +79,18 @@ def _customer_reply(client: TestClient, world: dict[str, Any]) -> None:
     assert response.status_code == 201, response.text
 
 
+def _api_bulk(client: TestClient, world: dict[str, Any]) -> None:
+    response = client.post(
+        "/api/v1/tickets/bulk",
+        json={"ids": [world["ticket"]], "changes": {"status": "open"}}, headers=world["agent"],
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.json()["updated"] == 1, response.text
+
+
 ENTRY_POINTS: dict[str, Callable[[TestClient, dict[str, Any]], None]] = {
     "api-update": _api_patch,
+    "api-bulk": _api_bulk,
     "agent-sidebar": _agent_sidebar,
     "customer-reply-reopens": _customer_reply,
 }

@@ -36,6 +36,7 @@ from fuwu.kit.storage import LocalStore
 from fuwu.system import api as system_api
 from fuwu.system import views as system_views
 from fuwu.tickets import api as tickets_api
+from fuwu.tickets import bulk_api as tickets_bulk_api
 from fuwu.tickets import customer_views as tickets_customer_views
 from fuwu.tickets import engines as tickets_engines
 from fuwu.tickets import fields as tickets_fields
@@ -140,6 +141,7 @@ def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = Non
         return JSONResponse({"status": "ok", "database": engine.dialect.name})
 
     for router in (
+        tickets_bulk_api.router,
         tickets_api.router,
         tickets_saved_views_api.router,
         fields_api.router,

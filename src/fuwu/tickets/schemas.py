@@ -71,7 +71,9 @@ class TicketCreate(Strict):
     _custom = field_validator("custom")(_check_custom)
 
 
-class TicketUpdate(Strict, Patch):
+class TicketChanges(Strict, Patch):
+    """The fields a change of a ticket may set (left out: kept; null clears the nullable)."""
+
     NULLABLE = frozenset({"customer_id", "assignee_id", "team_id", "version"})
 
     subject: str | None = Field(default=None, min_length=1, max_length=200)
@@ -84,14 +86,17 @@ class TicketUpdate(Strict, Patch):
     team_id: Id | None = None
     tags: list[Tag] | None = Field(default=None, max_length=30)
     custom: dict[str, CustomValue] | None = None
-    version: Count | None = Field(
-        default=None, ge=1, description="The version you read; 409 if stale."
-    )
 
     @field_validator("custom")
     @classmethod
     def _custom_ok(cls, value: dict[str, CustomValue] | None) -> dict[str, CustomValue] | None:
         return None if value is None else _check_custom(value)
+
+
+class TicketUpdate(TicketChanges):
+    version: Count | None = Field(
+        default=None, ge=1, description="The version you read; 409 if stale."
+    )
 
 
 class Ref(BaseModel):
@@ -180,3 +185,39 @@ class HistoryRead(BaseModel):
     @classmethod
     def _no_reasons(cls, value: object) -> object:
         return value or {}
+
+
+class BulkChanges(TicketChanges):
+    """What to change on every ticket of a bulk update: the fields of a single update (no
+    version: each ticket is changed as it is now), and tags to add or remove, which keep
+    each ticket's other tags."""
+
+    add_tags: list[Tag] | None = Field(default=None, max_length=30)
+    remove_tags: list[Tag] | None = Field(default=None, max_length=30)
+
+
+class TicketBulkUpdate(Strict):
+    ids: list[Id] = Field(min_length=1, max_length=100, description="At most 100 tickets.")
+    changes: BulkChanges
+
+
+class ErrorRead(BaseModel):
+    code: str
+    message: str
+    fields: list[dict[str, Any]] | None = None
+
+
+class BulkItem(BaseModel):
+    id: int
+    number: str | None = None
+    result: Literal["updated", "unchanged", "failed"]
+    error: ErrorRead | None = None
+
+
+class BulkResult(BaseModel):
+    """One entry per ticket asked for, in the order asked; the counts of each result."""
+
+    results: list[BulkItem]
+    updated: int
+    unchanged: int
+    failed: int

@@ -147,11 +147,11 @@ def update_ticket(
             current=ticket.version,
             sent=expected,
         )
-    values = {_KEYS.get(k, k): v for k, v in changes.items() if k != "custom"}
-    values.update(changes.get("custom") or {})
     applied = pipeline.apply_change(
         session, actor=actor, before=state_of(ticket),
-        change=pipeline.Change(values, surface=surface, attachments=tuple(attachments)),
+        change=pipeline.Change(
+            change_values(changes), surface=surface, attachments=tuple(attachments)
+        ),
         where=pipeline.Where(timezone=timezone, ip=ip),
     )  # fmt: skip
     if not applied.changed:
@@ -164,3 +164,11 @@ def update_ticket(
 
 # TicketUpdate's names → the registry's keys.
 _KEYS = {"customer_id": "customer", "assignee_id": "assignee", "team_id": "team"}
+
+
+def change_values(changes: dict[str, Any]) -> dict[str, Any]:
+    """An update's fields (`TicketChanges`, as set) as the pipeline's registry keys, custom
+    fields by their own keys."""
+    values = {_KEYS.get(k, k): v for k, v in changes.items() if k != "custom"}
+    values.update(changes.get("custom") or {})
+    return values

@@ -24,7 +24,14 @@ from fuwu.jobs import service as jobs
 from fuwu.kit.ids import Id
 from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import messages as messages_service
-from fuwu.tickets import repository, saved_views, uploads, views_custom, views_filters
+from fuwu.tickets import (
+    repository,
+    saved_views,
+    uploads,
+    views_bulk,
+    views_custom,
+    views_filters,
+)
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets import views_support as support
 from fuwu.tickets.schemas import AGENT_CHANNELS, TicketCreate, TicketUpdate
@@ -37,6 +44,7 @@ from fuwu.web.forms import Posted
 from fuwu.web.templating import VARY, is_htmx, page, redirect, render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(views_bulk.router)  # before /tickets/{ticket_id}
 router.include_router(views_custom.router)
 router.include_router(views_filters.router)
 

@@ -185,19 +185,24 @@ def _translated_fields(locale: str, errors: list[dict[str, Any]]) -> list[dict[s
     ]
 
 
+def describe(locale: str, exc: DomainError) -> dict[str, Any]:
+    """An error as the API reports it, in `locale`: its code, message and, for invalid
+    fields, one message per field. Also for errors reported inside a body (bulk results)."""
+    said: dict[str, Any] = {"code": exc.code, "message": gettext(locale, exc.message, **exc.params)}
+    if isinstance(exc, ValidationFailed):
+        said["fields"] = _translated_fields(locale, exc.errors)
+    return said
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on an app."""
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        locale = locale_of(request)
-        message = gettext(locale, exc.message, **exc.params)
-        fields = (
-            _translated_fields(locale, exc.errors) if isinstance(exc, ValidationFailed) else None
-        )
+        said = describe(locale_of(request), exc)
         if isinstance(exc, NotAuthenticated):
-            return _respond(request, 401, exc.code, message)
-        return _respond(request, exc.status_code, exc.code, message, fields)
+            return _respond(request, 401, exc.code, said["message"])
+        return _respond(request, exc.status_code, exc.code, said["message"], said.get("fields"))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -51,7 +51,8 @@
       pending = setTimeout(function () {
         pending = null;
         var target = box.getAttribute("data-live-target");
-        if (document.querySelector(target)) {
+        // Not while tickets are ticked for the bulk bar: a reload would drop the selection.
+        if (document.querySelector(target) && !document.querySelector("input[name=ids]:checked")) {
           htmx.ajax("GET", window.location.pathname + window.location.search,
             { target: target, swap: "outerHTML" });
         }
@@ -59,6 +60,24 @@
     });
     window.addEventListener("pagehide", function () { source.close(); });
   }
+
+  // Inbox bulk bar: shown while tickets are ticked, saying how many; "all" ticks the page.
+  function countPicked() {
+    var bar = document.getElementById("bulk-form");
+    if (!bar) { return; }
+    var picked = document.querySelectorAll("input[name=ids]:checked").length;
+    bar.hidden = picked === 0;
+    var label = bar.querySelector("[data-picked-label]");
+    label.textContent = label.getAttribute("data-picked-label").replace("%(n)s", picked);
+  }
+  document.addEventListener("change", function (evt) {
+    var box = evt.target;
+    if (box.hasAttribute && box.hasAttribute("data-pick-all")) {
+      document.querySelectorAll("input[name=ids]").forEach(function (el) { el.checked = box.checked; });
+    }
+    if (box.name === "ids" || (box.hasAttribute && box.hasAttribute("data-pick-all"))) { countPicked(); }
+  });
+  document.addEventListener("htmx:afterSwap", countPicked);
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", startLive);
