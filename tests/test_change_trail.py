@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from fuwu.audit.models import AuditEntry
 from fuwu.db import transaction
 from fuwu.jobs.models import DomainEvent
 from fuwu.tickets.models import TicketEvent
+from support_cli import run_fuwu
 from support_web import signed_in
 
 
@@ -88,7 +90,14 @@ def _api_bulk(client: TestClient, world: dict[str, Any]) -> None:
     assert response.json()["updated"] == 1, response.text
 
 
+def _cli(client: TestClient, world: dict[str, Any]) -> None:
+    result = run_fuwu(world["db_url"], world["tmp"], "ticket", "update", world["number"],
+                      "--status", "open")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
 ENTRY_POINTS: dict[str, Callable[[TestClient, dict[str, Any]], None]] = {
+    "cli": _cli,
     "api-update": _api_patch,
     "api-bulk": _api_bulk,
     "agent-sidebar": _agent_sidebar,
@@ -98,13 +107,22 @@ ENTRY_POINTS: dict[str, Callable[[TestClient, dict[str, Any]], None]] = {
 
 @pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
 def test_the_same_change_leaves_the_same_trail(
-    client: TestClient, app: Any, factory: Any, api_as: Any, entry: str
+    client: TestClient,
+    app: Any,
+    factory: Any,
+    api_as: Any,
+    entry: str,
+    db_url: str,
+    tmp_path: Path,
 ) -> None:
     contact = factory.contact("陈静")
     agent = factory.user("agent")
     ticket = factory.ticket("洗衣机异响", customer=contact, status="pending")
     world = {
         "ticket": ticket.id,
+        "number": ticket.number,
+        "db_url": db_url,
+        "tmp": tmp_path,
         "version": ticket.version,
         "agent": api_as(agent),
         "agent_name": agent.username,

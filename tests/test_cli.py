@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, select
+from sqlalchemy import create_engine, func, inspect, select
 
+from fuwu.audit.models import AuditEntry
 from fuwu.auth import passwords
 from fuwu.auth.models import User
+from fuwu.customers.models import Contact
 from fuwu.db import transaction
+from fuwu.jobs.models import DomainEvent
+from fuwu.tickets.models import Ticket, TicketEvent
+from support_cli import run_fuwu
 
 FUWU = str(Path(sys.executable).with_name("fuwu"))
 sqlite_only = pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
@@ -21,14 +25,9 @@ sqlite_only = pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
 @pytest.fixture
 def fuwu(db_url, tmp_path):
     """Run `fuwu ARGS…` with FUWU_DATA_DIR and FUWU_DATABASE_URL pointing at the test database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUWU_")}
-    env |= {"FUWU_DATA_DIR": str(tmp_path / "cli"), "FUWU_DATABASE_URL": db_url, "COLUMNS": "200"}
 
     def run(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [FUWU, *args], env=env | extra_env, capture_output=True, text=True, timeout=120,
-            stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        return run_fuwu(db_url, tmp_path / "cli", *args, **extra_env)
 
     return run
 
@@ -37,7 +36,7 @@ def fuwu(db_url, tmp_path):
 def test_help_lists_every_command(fuwu):
     result = fuwu("--help")
     assert result.returncode == 0, result.stderr
-    for command in ("serve", "worker", "migrate", "demo", "createadmin", "token"):
+    for command in ("serve", "worker", "migrate", "demo", "createadmin", "token", "ticket"):
         assert command in result.stdout, command
 
 
@@ -133,3 +132,68 @@ def test_migrate_builds_an_empty_database(fuwu, tmp_path):
     finally:
         engine.dispose()
     assert {"ticket", "user", "job", "audit_log", "alembic_version"} <= tables
+
+
+def test_ticket_create_and_update_go_through_the_pipeline(app, factory, fuwu):
+    """`fuwu ticket create` opens a ticket with its customer found or created, tags and custom
+    values checked by the type's form; `update` by number changes it, leaving the same
+    history, event and audit rows as any other entry point."""
+    team = factory.team("客服一组")
+    created = fuwu(
+        "ticket", "create", "--subject", "空调漏水", "--customer-email", "chen@example.com",
+        "--customer-name", "陈静", "--team", str(team.id), "--tag", "VIP", "--tag", "保内",
+        "--channel", "phone",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    number = created.stdout.split()[0]
+    with transaction(app.state.reader) as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket is not None
+        assert (ticket.subject, ticket.channel, ticket.team_id) == ("空调漏水", "phone", team.id)
+        assert ticket.tags == ["VIP", "保内"]
+        customer = session.get(Contact, ticket.customer_id)
+        assert customer is not None
+        assert (customer.name, customer.email) == ("陈静", "chen@example.com")
+    changed = fuwu("ticket", "update", number, "--status", "pending", "--priority", "high")
+    assert changed.returncode == 0, changed.stderr
+    assert changed.stdout.strip() == f"{number} version 2"
+    again = fuwu("ticket", "update", number, "--status", "pending")
+    assert again.stdout.strip() == f"{number} unchanged"
+    with transaction(app.state.reader) as session:
+        history = session.scalars(
+            select(TicketEvent.changes).where(
+                TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "updated"
+            )
+        ).all()
+        events = session.scalar(
+            select(func.count()).select_from(DomainEvent).where(
+                DomainEvent.entity_id == ticket.id, DomainEvent.name.like("ticket.%")
+            )
+        )  # fmt: skip
+        audits = session.scalar(
+            select(func.count()).select_from(AuditEntry).where(
+                AuditEntry.entity == "ticket", AuditEntry.entity_id == str(ticket.id)
+            )
+        )  # fmt: skip
+    assert history == [{"status": ["new", "pending"], "priority": ["normal", "high"]}]
+    assert (events, audits) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("create", "--subject", ""), "subject"),
+        (("create", "--subject", "x", "--priority", "soon"), "priority"),
+        (("create", "--subject", "x", "--set", "novalue"), "KEY=VALUE"),
+        (("create", "--subject", "x", "--team", "999999"), "team_id"),
+        (("update", "SR19990101-00001", "--status", "open"), "does not exist"),
+        (("update", "1", "--status", "gone"), "status"),
+    ],
+)
+def test_bad_ticket_commands_say_what_is_wrong_and_change_nothing(app, fuwu, args, says):
+    result = fuwu("ticket", *args)
+    assert result.returncode != 0
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
+    with transaction(app.state.reader) as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 0

@@ -1,4 +1,4 @@
-"""The `fuwu` command: serve, worker, migrate, demo, createadmin, token."""
+"""The `fuwu` command: serve, worker, migrate, demo, createadmin, token, ticket."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.orm import Session, sessionmaker
 
 from fuwu import migrate as migrations
 from fuwu import tasks
@@ -19,7 +18,8 @@ from fuwu.auth import access
 from fuwu.auth import service as auth_service
 from fuwu.auth.principal import Principal
 from fuwu.auth.schemas import UserCreate
-from fuwu.config import Settings
+from fuwu.cli import tickets as tickets_cli
+from fuwu.cli.support import fail, load_settings, writer_for
 from fuwu.db import make_engine, make_sessionmakers, transaction
 from fuwu.errors import DomainError
 from fuwu.jobs.worker import Worker
@@ -34,39 +34,7 @@ app = typer.Typer(
 )
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
-
-
-def load_settings() -> Settings:
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "settings"
-            typer.echo(f"error: FUWU_{where.upper()}: {err['msg']}", err=True)
-        raise typer.Exit(2) from exc
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return settings
-
-
-def _writer(settings: Settings) -> sessionmaker[Session]:
-    migrations.load_models()
-    tickets_fields.register()
-    engine = make_engine(settings.db_url, pool_size=2)
-    return make_sessionmakers(engine, info=tickets_engines.session_info())[1]
-
-
-def _fail(exc: DomainError) -> None:
-    detail = getattr(exc, "errors", None)
-    typer.echo(f"error: {exc}", err=True)
-    if detail:
-        # The same readable text the API gives ("Password must have at least 10 characters…");
-        # imported here because it pulls in the web stack, which other commands do not need.
-        from fuwu.web.errors import field_message
-
-        for e in detail:
-            message = field_message("en", e["field"], e["code"], e.get("params") or {})
-            typer.echo(f"  {e['field']}: {message}", err=True)
-    raise typer.Exit(1)
+app.add_typer(tickets_cli.app, name="ticket")
 
 
 @app.command()
@@ -161,7 +129,7 @@ def createadmin(
     username = username or typer.prompt("Username")
     email = email or typer.prompt("Email", default="", show_default=False) or None
     password = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    writer = _writer(settings)
+    writer = writer_for(settings)
     try:
         data = UserCreate(
             username=username,
@@ -178,7 +146,7 @@ def createadmin(
             typer.echo(f"error: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}", err=True)
         raise typer.Exit(1) from exc
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @token_app.command("create")
@@ -191,7 +159,7 @@ def token_create(
 ) -> None:
     """Print a new API token for USER (shown once; only its hash is stored)."""
     settings = load_settings()
-    writer = _writer(settings)
+    writer = writer_for(settings)
     try:
         with transaction(writer) as session:
             found = auth_service.get_user_by_username(session, user)
@@ -206,7 +174,7 @@ def token_create(
                 scopes=scope or ["*"],
             )
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(plain)
 
 
@@ -219,7 +187,7 @@ def demo(
     from fuwu.demo import loader
 
     settings = load_settings()
-    writer = _writer(settings)
+    writer = writer_for(settings)
     with transaction(writer) as session:
         if not loader.is_empty(session):
             typer.echo("demo data already loaded (the database is not empty); nothing changed")
