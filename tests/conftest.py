@@ -25,6 +25,7 @@ from sqlalchemy import Engine, create_engine, pool, text
 from sqlalchemy.engine import make_url
 
 import fuwu.app
+import fuwu.customers.fields
 import fuwu.tickets.fields
 from fuwu import migrate
 from fuwu.auth import access, passwords
@@ -77,6 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql: runs against PostgreSQL")
     # Tests that use the services without an app need the ticket entity, as create_app has it.
     fuwu.tickets.fields.register()
+    fuwu.customers.fields.register()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

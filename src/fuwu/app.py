@@ -25,6 +25,7 @@ from fuwu.auth import views as auth_views
 from fuwu.channels import webform_views as channels_webform_views
 from fuwu.config import Settings
 from fuwu.customers import api as customers_api
+from fuwu.customers import fields as customers_fields
 from fuwu.customers import views as customers_views
 from fuwu.db import make_engine, make_sessionmakers, ping, transaction
 from fuwu.fields import api as fields_api
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = Non
     migrations.load_models()
     tasks.register_all()
     tickets_fields.register()
+    customers_fields.register()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

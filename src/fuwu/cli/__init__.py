@@ -20,6 +20,7 @@ from fuwu.auth.principal import Principal
 from fuwu.auth.schemas import UserCreate
 from fuwu.cli import tickets as tickets_cli
 from fuwu.cli.support import fail, load_settings, writer_for
+from fuwu.customers import fields as customers_fields
 from fuwu.db import make_engine, make_sessionmakers, transaction
 from fuwu.errors import DomainError
 from fuwu.jobs.worker import Worker
@@ -99,6 +100,7 @@ def worker(
     tasks.register_all()
     migrations.load_models()
     tickets_fields.register()
+    customers_fields.register()
     engine = make_engine(settings.db_url, pool_size=2)
     _, writer = make_sessionmakers(engine, info=tickets_engines.session_info())
     runner = Worker(

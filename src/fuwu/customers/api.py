@@ -19,7 +19,7 @@ from fuwu.customers.schemas import (
     OrganisationUpdate,
 )
 from fuwu.kit.ids import Cursor, Id
-from fuwu.web.deps import DbSession
+from fuwu.web.deps import DbSession, SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 Reader = Annotated[Principal, Depends(scoped("customers:read"))]
@@ -42,8 +42,12 @@ def list_customers(
 
 
 @router.post("/customers", status_code=201, response_model=ContactRead)
-def create_customer(data: ContactCreate, session: DbSession, actor: Writer) -> object:
-    return customers_service.create_contact(session, actor=actor, data=data)
+def create_customer(
+    data: ContactCreate, session: DbSession, actor: Writer, settings: SettingsDep
+) -> object:
+    return customers_service.create_contact(
+        session, actor=actor, data=data, timezone=settings.timezone
+    )
 
 
 @router.get("/customers/{contact_id}", response_model=ContactRead)
@@ -53,9 +57,11 @@ def get_customer(contact_id: Id, session: DbSession, actor: Reader) -> object:
 
 @router.patch("/customers/{contact_id}", response_model=ContactRead)
 def update_customer(
-    contact_id: Id, data: ContactUpdate, session: DbSession, actor: Writer
+    contact_id: Id, data: ContactUpdate, session: DbSession, actor: Writer, settings: SettingsDep
 ) -> object:
-    return customers_service.update_contact(session, actor=actor, contact_id=contact_id, data=data)
+    return customers_service.update_contact(
+        session, actor=actor, contact_id=contact_id, data=data, timezone=settings.timezone
+    )
 
 
 @router.get("/customers/{contact_id}/assets", response_model=list[AssetRead])
@@ -78,8 +84,12 @@ def list_organisations(
 
 
 @router.post("/organisations", status_code=201, response_model=OrganisationRead)
-def create_organisation(data: OrganisationCreate, session: DbSession, actor: Writer) -> object:
-    return customers_service.create_organisation(session, actor=actor, data=data)
+def create_organisation(
+    data: OrganisationCreate, session: DbSession, actor: Writer, settings: SettingsDep
+) -> object:
+    return customers_service.create_organisation(
+        session, actor=actor, data=data, timezone=settings.timezone
+    )
 
 
 @router.get("/organisations/{organisation_id}", response_model=OrganisationRead)
@@ -89,8 +99,13 @@ def get_organisation(organisation_id: Id, session: DbSession, actor: Reader) -> 
 
 @router.patch("/organisations/{organisation_id}", response_model=OrganisationRead)
 def update_organisation(
-    organisation_id: Id, data: OrganisationUpdate, session: DbSession, actor: Writer
+    organisation_id: Id,
+    data: OrganisationUpdate,
+    session: DbSession,
+    actor: Writer,
+    settings: SettingsDep,
 ) -> object:
     return customers_service.update_organisation(
-        session, actor=actor, organisation_id=organisation_id, data=data
-    )
+        session, actor=actor, organisation_id=organisation_id, data=data,
+        timezone=settings.timezone,
+    )  # fmt: skip

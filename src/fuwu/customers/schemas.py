@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +27,9 @@ class ContactCreate(Strict):
     address: str = Field(default="", max_length=300)
     notes: str = Field(default="", max_length=5000)
     tags: list[str] = Field(default_factory=list, max_length=30)
+    custom: dict[str, Any] = Field(
+        default_factory=dict, max_length=100, description="Custom fields by key (admin-defined)"
+    )
 
 
 class ContactUpdate(Strict, Patch):
@@ -42,6 +46,9 @@ class ContactUpdate(Strict, Patch):
     address: str | None = Field(default=None, max_length=300)
     notes: str | None = Field(default=None, max_length=5000)
     tags: list[str] | None = Field(default=None, max_length=30)
+    custom: dict[str, Any] | None = Field(
+        default=None, max_length=100, description="Custom fields to change, by key"
+    )
 
 
 class OrganisationRef(BaseModel):
@@ -70,6 +77,7 @@ class ContactRead(BaseModel):
     address: str
     notes: str
     tags: list[str]
+    custom: dict[str, Any]
     created_at: datetime
     updated_at: datetime
 
@@ -81,6 +89,9 @@ class OrganisationCreate(Strict):
     address: str = Field(default="", max_length=300)
     notes: str = Field(default="", max_length=5000)
     tags: list[str] = Field(default_factory=list, max_length=30)
+    custom: dict[str, Any] = Field(
+        default_factory=dict, max_length=100, description="Custom fields by key (admin-defined)"
+    )
 
 
 class OrganisationUpdate(Strict, Patch):
@@ -92,6 +103,9 @@ class OrganisationUpdate(Strict, Patch):
     address: str | None = Field(default=None, max_length=300)
     notes: str | None = Field(default=None, max_length=5000)
     tags: list[str] | None = Field(default=None, max_length=30)
+    custom: dict[str, Any] | None = Field(
+        default=None, max_length=100, description="Custom fields to change, by key"
+    )
 
 
 class OrganisationRead(BaseModel):
@@ -103,6 +117,7 @@ class OrganisationRead(BaseModel):
     address: str
     notes: str
     tags: list[str]
+    custom: dict[str, Any]
     created_at: datetime
     updated_at: datetime
 
@@ -118,3 +133,4 @@ class AssetRead(BaseModel):
     install_date: date | None
     warranty_until: date | None
     address: str
+    custom: dict[str, Any]

@@ -20,6 +20,7 @@ from fuwu.customers.schemas import (
 )
 from fuwu.db import insert_ignoring_conflicts
 from fuwu.errors import NotFound, PermissionDenied, ValidationFailed
+from fuwu.fields import entity_forms
 from fuwu.kit.contact_points import normalise_email, normalise_phone
 
 CONTACT_FIELDS = (
@@ -34,8 +35,10 @@ CONTACT_FIELDS = (
     "address",
     "notes",
     "tags",
+    "custom",
 )
-ORG_FIELDS = ("name", "vip_level", "phone", "address", "notes", "tags")
+ORG_FIELDS = ("name", "vip_level", "phone", "address", "notes", "tags", "custom")
+TZ = "Asia/Shanghai"  # what custom date defaults are read in unless the caller says
 
 
 def _require_staff(actor: Principal) -> None:
@@ -242,15 +245,24 @@ def _check_org(session: Session, organisation_id: int | None) -> None:
         raise ValidationFailed.single("organisation_id", "not_found")
 
 
-def create_contact(session: Session, *, actor: Principal, data: ContactCreate) -> Contact:
-    """Add a contact; its email and phone must not belong to another contact."""
+def create_contact(
+    session: Session, *, actor: Principal, data: ContactCreate, timezone: str = TZ
+) -> Contact:
+    """Add a contact; its email and phone must not belong to another contact; its custom
+    fields are checked by the contact form. Every error is reported at once."""
     _require_staff(actor)
     email, phone = _clean_points(data.email, data.phone)
-    _check_org(session, data.organisation_id)
+    custom, errors = _checked_custom(session, actor, "contact", data.custom, timezone)
+    try:
+        _check_org(session, data.organisation_id)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
     for kind, value in (("email", email), ("phone", phone)):
         if value and contact_by_identity(session, kind, value) is not None:
-            raise ValidationFailed.single(kind, "taken")
-    contact = Contact(**{**data.model_dump(), "email": email, "phone": phone})
+            errors.append({"field": kind, "code": "taken", "params": {}})
+    if errors:
+        raise ValidationFailed(errors)
+    contact = Contact(**{**data.model_dump(), "email": email, "phone": phone, "custom": custom})
     session.add(contact)
     session.flush()
     for kind, value in (("email", email), ("phone", phone)):
@@ -269,12 +281,27 @@ def create_contact(session: Session, *, actor: Principal, data: ContactCreate) -
 
 
 def update_contact(
-    session: Session, *, actor: Principal, contact_id: int, data: ContactUpdate
+    session: Session,
+    *,
+    actor: Principal,
+    contact_id: int,
+    data: ContactUpdate,
+    timezone: str = TZ,
 ) -> Contact:
     """Change a contact; a new email or phone becomes one of its identities."""
     _require_staff(actor)
     contact = get_contact(session, actor=actor, contact_id=contact_id)
     changes = data.model_dump(exclude_unset=True)
+    if "custom" in changes:
+        changes["custom"] = _custom(
+            session,
+            actor,
+            "contact",
+            changes["custom"] or {},
+            contact.custom or {},
+            contact.id,
+            timezone,
+        )
     if "email" in changes or "phone" in changes:
         email, phone = _clean_points(changes.get("email"), changes.get("phone"))
         for kind, value in (("email", email), ("phone", phone)):
@@ -322,13 +349,16 @@ def list_organisations(
 
 
 def create_organisation(
-    session: Session, *, actor: Principal, data: OrganisationCreate
+    session: Session, *, actor: Principal, data: OrganisationCreate, timezone: str = TZ
 ) -> Organisation:
-    """Add an organisation; names are unique."""
+    """Add an organisation; names are unique; custom fields checked by its form."""
     _require_staff(actor)
+    custom, errors = _checked_custom(session, actor, "organisation", data.custom, timezone)
     if session.scalar(select(Organisation.id).where(Organisation.name == data.name)) is not None:
-        raise ValidationFailed.single("name", "taken")
-    org = Organisation(**data.model_dump())
+        errors.append({"field": "name", "code": "taken", "params": {}})
+    if errors:
+        raise ValidationFailed(errors)
+    org = Organisation(**{**data.model_dump(), "custom": custom})
     session.add(org)
     session.flush()
     audit.record(
@@ -338,17 +368,32 @@ def create_organisation(
         action="create",
         entity="organisation",
         entity_id=org.id,
-        after=data.model_dump(),
+        after={k: getattr(org, k) for k in ORG_FIELDS},
     )
     return org
 
 
 def update_organisation(
-    session: Session, *, actor: Principal, organisation_id: int, data: OrganisationUpdate
+    session: Session,
+    *,
+    actor: Principal,
+    organisation_id: int,
+    data: OrganisationUpdate,
+    timezone: str = TZ,
 ) -> Organisation:
     _require_staff(actor)
     org = get_organisation(session, actor=actor, organisation_id=organisation_id)
     changes = data.model_dump(exclude_unset=True)
+    if "custom" in changes:
+        changes["custom"] = _custom(
+            session,
+            actor,
+            "organisation",
+            changes["custom"] or {},
+            org.custom or {},
+            org.id,
+            timezone,
+        )
     renamed = "name" in changes and changes["name"] != org.name
     name_taken = select(Organisation.id).where(Organisation.name == changes.get("name"))
     if renamed and session.scalar(name_taken):
@@ -362,6 +407,33 @@ def update_organisation(
         after={k: getattr(org, k) for k in ORG_FIELDS},
     )  # fmt: skip
     return org
+
+
+def _custom(
+    session: Session,
+    actor: Principal,
+    entity: str,
+    submitted: dict[str, Any],
+    previous: dict[str, Any] | None,
+    record_id: int | None,
+    timezone: str,
+) -> dict[str, Any]:
+    """The custom values to store, as the entity's form makes them (`fields.entity_forms`)."""
+    return entity_forms.apply(
+        session, entity=entity, submitted=submitted, previous=previous, record_id=record_id,
+        timezone=timezone, actor_id=actor.user_id,
+    )  # fmt: skip
+
+
+def _checked_custom(
+    session: Session, actor: Principal, entity: str, submitted: dict[str, Any], timezone: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A new record's custom values, or what is wrong with them, to be reported with the
+    other fields' errors."""
+    try:
+        return _custom(session, actor, entity, submitted, None, None, timezone), []
+    except ValidationFailed as exc:
+        return {}, list(exc.errors)
 
 
 def get_asset(session: Session, *, actor: Principal, asset_id: int) -> Asset:

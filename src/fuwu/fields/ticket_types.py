@@ -234,15 +234,17 @@ def apply(
     previous: Mapping[str, Any] | None,
     variables: Mapping[str, Any],
     record_id: int | None = None,
+    entity: str = "ticket",
 ) -> dict[str, Any]:
-    """Validate with the form, then the database checks; the custom values to store."""
+    """Validate with the form, then the database checks (on `entity`'s rows); the custom
+    values to store."""
     creating = previous is None
     values = validate(
         form, surface, submitted, system=system, previous=previous, variables=variables,
         creating=creating,
     )  # fmt: skip
     errors = _check_refs(session, form, values, record_id)
-    errors += _check_unique(session, form, values, record_id)
+    errors += _check_unique(session, form, values, record_id, entity)
     if errors:
         raise ValidationFailed(errors)
     if creating:
@@ -279,9 +281,9 @@ def _check_refs(
 
 
 def _check_unique(
-    session: Session, form: Form, values: Mapping[str, Any], record_id: int | None
+    session: Session, form: Form, values: Mapping[str, Any], record_id: int | None, of: str
 ) -> list[dict[str, Any]]:
-    entity = entities.get("ticket")
+    entity = entities.get(of)
     errors: list[dict[str, Any]] = []
     if entity is None:
         return errors

@@ -1,0 +1,174 @@
+"""Custom fields on customers and organisations: the admin's fields are checked like a ticket
+form's (types, options, required, unique), reported with the other fields' errors at once,
+stored in the record's `custom` object and shown by the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from fuwu.audit.models import AuditEntry
+from fuwu.auth.principal import Principal
+from fuwu.db import transaction
+from fuwu.fields import service as fields_service
+from fuwu.fields.schemas import FieldCreate
+
+
+def _field(app: Any, entity: str, key: str, type_: str, **extra: Any) -> None:
+    with transaction(app.state.writer) as session:
+        fields_service.create_field(
+            session, actor=Principal.system(),
+            data=FieldCreate(entity=entity, key=key, type=type_,  # type: ignore[arg-type]
+                             label={"zh_CN": key, "en": key.title()}, **extra),
+        )  # fmt: skip
+
+
+TIERS = {"choices": [{"key": k, "label": {"zh_CN": z, "en": k}} for k, z in
+                     (("gold", "金卡"), ("silver", "银卡"))]}  # fmt: skip
+
+
+@pytest.fixture
+def contact_fields(app: Any) -> None:
+    _field(app, "contact", "member_no", "text", required=True, unique=True)
+    _field(app, "contact", "tier", "select", options=TIERS)
+    _field(app, "contact", "since", "date")
+
+
+def test_a_customer_carries_its_custom_values(
+    client: TestClient, app: Any, factory: Any, api_as: Any, contact_fields: None
+) -> None:
+    headers = api_as(factory.user("agent"))
+    body = {"name": "陈静", "custom": {"member_no": "M-001", "tier": "gold", "since": "2024-03-01"}}
+    created = client.post("/api/v1/customers", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    contact_id = created.json()["id"]
+    assert created.json()["custom"] == {"member_no": "M-001", "tier": "gold", "since": "2024-03-01"}
+    changed = client.patch(
+        f"/api/v1/customers/{contact_id}", json={"custom": {"tier": "silver"}}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["custom"] == {
+        "member_no": "M-001",
+        "tier": "silver",
+        "since": "2024-03-01",
+    }
+    assert (
+        client.get(f"/api/v1/customers/{contact_id}", headers=headers).json()["custom"]["tier"]
+        == "silver"
+    )
+    with transaction(app.state.reader) as session:
+        audit = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.entity == "contact", AuditEntry.entity_id == str(contact_id),
+                AuditEntry.action == "update",
+            )
+        ).one()  # fmt: skip
+    assert (audit.before["custom"]["tier"], audit.after["custom"]["tier"]) == ("gold", "silver")
+
+
+def test_every_error_at_once_and_nothing_written(
+    client: TestClient, factory: Any, api_as: Any, contact_fields: None
+) -> None:
+    factory.contact("王芳", email="wang@example.com", custom={"member_no": "M-0"})
+    headers = api_as(factory.user("agent"), lang="zh-CN")
+    body = {"name": "李雷", "email": "wang@example.com",
+            "custom": {"tier": "platinum", "since": "昨天", "shoe_size": 42}}  # fmt: skip
+    response = client.post("/api/v1/customers", json=body, headers=headers)
+    assert response.status_code == 422, response.text
+    fields = {f["field"]: f for f in response.json()["error"]["fields"]}
+    assert set(fields) == {"email", "custom.member_no", "custom.tier", "custom.since",
+                           "custom.shoe_size"}  # fmt: skip
+    assert all("value is not" not in f["message"] for f in fields.values())
+    listed = client.get("/api/v1/customers?q=李雷", headers=headers).json()
+    assert listed == []
+
+
+def test_unique_custom_values_are_refused_naming_the_field(
+    client: TestClient, factory: Any, api_as: Any, contact_fields: None
+) -> None:
+    headers = api_as(factory.user("agent"))
+    first = client.post(
+        "/api/v1/customers", json={"name": "陈静", "custom": {"member_no": "M-7"}}, headers=headers
+    )
+    assert first.status_code == 201, first.text
+    second = client.post(
+        "/api/v1/customers", json={"name": "李雷", "custom": {"member_no": "M-7"}}, headers=headers
+    )
+    assert second.status_code == 422
+    assert [(f["field"], f["code"]) for f in second.json()["error"]["fields"]] == [
+        ("custom.member_no", "taken")
+    ]
+    other = client.post(
+        "/api/v1/customers", json={"name": "李雷", "custom": {"member_no": "M-8"}}, headers=headers
+    ).json()
+    clash = client.patch(
+        f"/api/v1/customers/{other['id']}", json={"custom": {"member_no": "M-7"}}, headers=headers
+    )
+    assert clash.status_code == 422
+    keep = client.patch(
+        f"/api/v1/customers/{first.json()['id']}", json={"custom": {"member_no": "M-7"}},
+        headers=headers,
+    )  # fmt: skip
+    assert keep.status_code == 200, keep.text  # its own value is no clash
+
+
+def test_without_custom_fields_a_custom_value_is_refused(
+    client: TestClient, factory: Any, api_as: Any
+) -> None:
+    headers = api_as(factory.user("agent"))
+    response = client.post(
+        "/api/v1/customers", json={"name": "陈静", "custom": {"tier": "gold"}}, headers=headers
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == "custom.tier"
+    plain = client.post("/api/v1/customers", json={"name": "陈静"}, headers=headers)
+    assert plain.status_code == 201, plain.text
+    assert plain.json()["custom"] == {}
+
+
+def test_organisations_carry_custom_values(
+    client: TestClient, app: Any, factory: Any, api_as: Any
+) -> None:
+    _field(app, "organisation", "contract_no", "text", required=True)
+    _field(app, "organisation", "seats", "integer")
+    headers = api_as(factory.user("agent"))
+    missing = client.post("/api/v1/organisations", json={"name": "星河物业"}, headers=headers)
+    assert missing.status_code == 422
+    assert missing.json()["error"]["fields"][0]["field"] == "custom.contract_no"
+    body = {"name": "星河物业", "custom": {"contract_no": "HT-2026-01", "seats": 12}}
+    created = client.post("/api/v1/organisations", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    org_id = created.json()["id"]
+    bad = client.patch(
+        f"/api/v1/organisations/{org_id}", json={"custom": {"seats": "many"}}, headers=headers
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"][0]["field"] == "custom.seats"
+    got = client.get(f"/api/v1/organisations/{org_id}", headers=headers).json()
+    assert got["custom"] == {"contract_no": "HT-2026-01", "seats": 12}
+
+
+@pytest.mark.parametrize(
+    ("who", "scopes", "status"),
+    [("customer", ("*",), 403), ("agent", ("customers:read",), 403), ("agent", ("*",), 200)],
+)
+def test_who_may_change_custom_values(
+    client: TestClient,
+    factory: Any,
+    api_as: Any,
+    app: Any,
+    who: str,
+    scopes: Any,
+    status: int,
+) -> None:
+    contact = factory.contact("陈静")
+    _field(app, "contact", "member_no", "text")
+    user = factory.customer_user(contact) if who == "customer" else factory.user(who)
+    response = client.patch(
+        f"/api/v1/customers/{contact.id}", json={"custom": {"member_no": "M-9"}},
+        headers=api_as(user, scopes=scopes),
+    )  # fmt: skip
+    assert response.status_code == status, response.text
