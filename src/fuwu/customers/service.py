@@ -450,13 +450,21 @@ def list_assets(
     actor: Principal,
     contact_id: int | None = None,
     organisation_id: int | None = None,
+    q: str | None = None,
+    limit: int = 200,
 ) -> Sequence[Asset]:
-    """Assets of a contact or organisation (customers: only their own)."""
+    """Assets of a contact or organisation (customers: only their own); q matches the serial
+    number, product or model."""
     if not actor.is_staff:
         contact_id, organisation_id = actor.contact_id, None
     stmt = select(Asset).order_by(Asset.id)
+    if q and q.strip():
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(
+            or_(Asset.serial_number.like(like), Asset.product.like(like), Asset.model.like(like))
+        )
     if contact_id is not None:
         stmt = stmt.where(Asset.contact_id == contact_id)
     if organisation_id is not None:
         stmt = stmt.where(Asset.organisation_id == organisation_id)
-    return session.scalars(stmt.limit(200)).all()
+    return session.scalars(stmt.limit(limit)).all()

@@ -105,6 +105,8 @@ class Input:
     live: bool = False  # form logic or a formula reads it: a change re-evaluates the form
     file_kind: str = ""  # attachment, image or signature: what a file input takes
     multiple: bool = False  # a file input that takes more than one file
+    ref: str = ""  # an id input: what it refers to (user, team, customer, asset, ticket)
+    text: str = ""  # … and the name of what it holds now, shown instead of the number
 
 
 @dataclass
@@ -302,13 +304,15 @@ def render(
     errors: Mapping[str, str] | None = None,
     variables: Mapping[str, Any],
     system_fields_: Mapping[str, SystemField] | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> list[SectionView]:
     """The sections of a surface, evaluated by the form's logic over these values.
 
     `values` are custom values as posted (`parse_posted`) or stored (`ticket.custom`);
     `system` the ticket's own values (subject, priority …) that logic may test and system
     inputs show. Hidden fields are left out, required ones marked, read-only ones locked,
-    restricted choices shrunk; `errors` (key → message) go under their inputs.
+    restricted choices shrunk; `errors` (key → message) go under their inputs; `texts` (key →
+    name) name what reference fields hold, for their search pickers.
     """
     known = system_fields() if system_fields_ is None else system_fields_
     state, record = state_of(form, values, system=system, variables=variables, system_fields_=known)
@@ -337,6 +341,9 @@ def render(
             found.read_only = found.read_only or key in state.read_only
             found.live = key in live
             found.error = (errors or {}).get(key, "")
+            if found.widget == "id" and not found.system:
+                found.ref = form.specs[key].type
+                found.text = (texts or {}).get(key, "")
             inputs.append(found)
         title = section.get("title") or {}
         drawn.append(

@@ -31,6 +31,7 @@ from fuwu.tickets import (
     views_bulk,
     views_custom,
     views_filters,
+    views_lookup,
 )
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets import views_support as support
@@ -47,6 +48,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(views_bulk.router)  # before /tickets/{ticket_id}
 router.include_router(views_custom.router)
 router.include_router(views_filters.router)
+router.include_router(views_lookup.router)
 
 PAGE_SIZE = 25
 # Live updates: how often the stream looks for news, when it proves it is alive, and how long

@@ -224,15 +224,18 @@ def fields_context(
     system: Mapping[str, Any],
     errors: Mapping[str, str] | None = None,
     stored: Mapping[str, Any] | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """What `tickets/_custom_fields.html` draws: the sections, errors it cannot place, and
-    the `stored` values (an edit) that saving would clear."""
+    the `stored` values (an edit) that saving would clear; `texts` name what reference
+    fields hold."""
     if form is None:
         return {"cf_sections": [], "cf_unplaced": list((errors or {}).values())}
     locale, variables = locale_of(request), {"current_user": me.user_id}
     sections = fields_render.render(
-        form, surface, values, locale=locale, system=system, errors=errors, variables=variables
-    )
+        form, surface, values, locale=locale, system=system, errors=errors, variables=variables,
+        texts=texts,
+    )  # fmt: skip
     drawn = {i.key for s in sections for i in s.inputs if not i.system}
     unplaced = [m for k, m in (errors or {}).items() if k not in drawn]
     clearing = fields_render.to_be_cleared(
@@ -260,6 +263,7 @@ def new_fields(
         if posted is not None:
             values.update(fields_render.parse_posted(form, surface, posted))
     system = new_system(me, posted if posted is not None else {"type": type_key})
+    texts = _reference_texts(session, me, form, values) if form else None
     return {
         "type_key": type_key,
         "cf_url": NEW_FIELDS_URL,
@@ -267,7 +271,14 @@ def new_fields(
         "cf_errors": dict(errors or {}),
         "cf_uploads": True,  # file fields take their files with the create
         **fields_context(
-            request, me, form=form, surface=surface, values=values, system=system, errors=errors
+            request,
+            me,
+            form=form,
+            surface=surface,
+            values=values,
+            system=system,
+            errors=errors,
+            texts=texts,
         ),
     }
 
@@ -422,5 +433,6 @@ def edit_context(
         **fields_context(
             request, me, form=form, surface="agent_edit", values=values,
             system=ticket_system(ticket), errors=errors, stored=ticket.custom or {},
+            texts=_reference_texts(session, me, form, values) if form else None,
         ),
     }  # fmt: skip
