@@ -212,7 +212,7 @@ def test_retype_dry_run_lists_the_records_that_would_not_convert(
     assert dry.status_code == 200
     assert "1 records convert" in dry.text
     assert "1 records would not convert" in dry.text
-    assert f'href="/tickets/{bad.id}"' in dry.text
+    assert f'href="/tickets/{bad.id}">{bad.number}</a>' in dry.text  # its number, not #id
     assert f'href="/tickets/{good.id}"' not in dry.text
     assert "&#34;B2&#34;" in dry.text or '"B2"' in dry.text
     assert 'name="confirm" value="1"' not in dry.text  # nothing to confirm while records fail
@@ -220,6 +220,39 @@ def test_retype_dry_run_lists_the_records_that_would_not_convert(
     assert refused.status_code == 409
     with transaction(app.state.reader) as session:
         assert fields_service.get_field(session, room).type == "text"
+
+
+def test_retype_dry_run_shows_option_labels_and_pages_its_failures(
+    app: FastAPI, admin: TestClient, factory: Any
+) -> None:
+    """A select turned into a number: each failing record by its ticket number, its value as
+    the option's label, fifty to a page with a way to the next."""
+    choices = [{"key": "big", "label": {"zh_CN": "大号", "en": "Big"}}]
+    with transaction(app.state.writer) as session:
+        data = FieldCreate(key="size", type="select", label={"zh_CN": "尺寸"},
+                           options={"choices": choices})  # fmt: skip
+        fields_service.create_field(session, actor=Principal.system(), data=data)
+    tickets = [factory.ticket(f"size {i}") for i in range(55)]
+    with transaction(app.state.writer) as session:
+        session.execute(
+            update(Ticket)
+            .where(Ticket.id.in_([t.id for t in tickets]))
+            .values(custom={"size": "big"})
+        )
+    size = field_id(app, "size")
+    form = {"csrf_token": csrf_of(admin), "version": "1", "type": "integer", "confirm": "0"}
+    first = admin.post(f"/admin/fields/{size}/retype", data=form)
+    assert first.status_code == 200
+    assert "55 records would not convert" in first.text
+    assert first.text.count('<td data-label="Value">Big</td>') == 50
+    assert "Page 1 of 2" in first.text
+    assert 'name="page" value="2"' in first.text
+    second = admin.post(f"/admin/fields/{size}/retype", data={**form, "page": "2"})
+    assert second.text.count('<td data-label="Value">Big</td>') == 5
+    assert "Page 2 of 2" in second.text
+    numbers = {t.number for t in tickets}
+    shown = set(re.findall(r'href="/tickets/\d+">([^<]+)</a>', first.text + second.text))
+    assert shown == numbers
 
 
 # ----------------------------------------------------------------------------- designer

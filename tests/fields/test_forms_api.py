@@ -230,7 +230,15 @@ def test_retype_dry_run_lists_the_records_that_would_not_convert(client, admin):
     ).json()  # fmt: skip
     assert report["converts"] == 1
     assert report["fails"] == 1
-    assert report["failures"] == [{"id": bad["id"], "value": "a dozen"}]
+    assert report["failures"] == [
+        {
+            "id": bad["id"],
+            "value": "a dozen",
+            "title": bad["number"],
+            "url": f"/tickets/{bad['id']}",
+        }
+    ]
+    assert (report["page"], report["pages"]) == (1, 1)
     assert good["id"] not in {f["id"] for f in report["failures"]}
 
 

@@ -19,13 +19,15 @@ def _f(key: str, kind: Kind, zh: str, en: str, column: object, **kw: Any) -> Sys
     return SystemField(key=key, kind=kind, label={"zh_CN": zh, "en": en}, column=column, **kw)
 
 
-def _entity(name: str, model: Any, system: list[SystemField]) -> Entity:
+def _entity(name: str, model: Any, system: list[SystemField], title: str, url: str) -> Entity:
     table = cast(Table, model.__table__)
     return Entity(
         name=name,
         table=table,
         custom=table.c.custom,
         system={f.key: f for f in system},
+        title=title,
+        url=url,
     )
 
 
@@ -39,13 +41,13 @@ CONTACT = _entity("contact", Contact, [
     _f("city", Kind.TEXT, "城市", "City", C.city),
     _f("district", Kind.TEXT, "区县", "District", C.district),
     _f("created_at", Kind.DATETIME, "创建时间", "Created", C.created_at, writable=False),
-])  # fmt: skip
+], "name", "/customers/{id}")  # fmt: skip
 ORGANISATION = _entity("organisation", Organisation, [
     _f("name", Kind.TEXT, "名称", "Name", ORG.name),
     _f("vip_level", Kind.NUMBER, "VIP 等级", "VIP level", ORG.vip_level),
     _f("phone", Kind.TEXT, "电话", "Phone", ORG.phone),
     _f("created_at", Kind.DATETIME, "创建时间", "Created", ORG.created_at, writable=False),
-])  # fmt: skip
+], "name", "/organisations/{id}")  # fmt: skip
 ASSET = _entity("asset", Asset, [
     _f("serial_number", Kind.TEXT, "序列号", "Serial number", A.serial_number),
     _f("product", Kind.TEXT, "产品", "Product", A.product),
@@ -53,7 +55,7 @@ ASSET = _entity("asset", Asset, [
     _f("customer", Kind.REF, "客户", "Customer", A.contact_id),
     _f("warranty_until", Kind.DATE, "保修截止", "Warranty until", A.warranty_until),
     _f("created_at", Kind.DATETIME, "创建时间", "Created", A.created_at, writable=False),
-])  # fmt: skip
+], "serial_number", "")  # fmt: skip
 
 
 def register() -> None:

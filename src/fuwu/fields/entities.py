@@ -37,6 +37,8 @@ class Entity:
     table: Table
     custom: Column[Any]
     system: dict[str, SystemField] = field(default_factory=dict)
+    title: str = "id"  # the column people know a record by (a ticket's number, a name)
+    url: str = ""  # where a record's page is, with {id}; "" when it has none
 
     def system_refs(self) -> dict[str, FieldRef]:
         return {

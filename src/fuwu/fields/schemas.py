@@ -83,6 +83,7 @@ class FieldRetype(BaseModel):
     type: str
     options: dict[str, Any] = Field(default_factory=dict)
     dry_run: bool = True
+    page: int = Field(default=1, ge=1, le=100_000, description="Of the dry run's failures")
 
 
 class FieldRead(BaseModel):

@@ -242,7 +242,10 @@ def retype(session: Session, *, actor: Actor, field_id: int, data: FieldRetype) 
             converted[record_id] = types.dump(spec, adapter.validate_python(raw))
         except ValidationError:
             failures.append({"id": record_id, "value": raw})
-    report = {"converts": len(converted), "fails": len(failures), "failures": failures[:100],
+    start = (data.page - 1) * FAILURES_PAGE
+    report = {"converts": len(converted), "fails": len(failures), "page": data.page,
+              "pages": max(1, -(-len(failures) // FAILURES_PAGE)),
+              "failures": _titled(session, row, failures[start : start + FAILURES_PAGE]),
               "usages": [u.model_dump() for u in usages(session, row)]}  # fmt: skip
     if data.dry_run:
         return report
@@ -259,6 +262,28 @@ def retype(session: Session, *, actor: Actor, field_id: int, data: FieldRetype) 
         session, actor=actor, entity="field", entity_id=row.id, before=before, after=_snapshot(row)
     )
     return report
+
+
+FAILURES_PAGE = 50
+
+
+def _titled(
+    session: Session, row: FieldDef, failures: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Failures with the name people know each record by (a ticket's number, a customer's
+    name) and the address of its page."""
+    entity = entities.get(row.entity)
+    if entity is None or not failures:
+        return failures
+    ids = [f["id"] for f in failures]
+    table = entity.table
+    found = session.execute(select(table.c.id, table.c[entity.title]).where(table.c.id.in_(ids)))
+    titles: dict[Any, Any] = dict(found.all())
+    return [
+        {**f, "title": str(titles.get(f["id"]) or f"#{f['id']}"),
+         "url": entity.url.format(id=f["id"]) if entity.url else ""}
+        for f in failures
+    ]  # fmt: skip
 
 
 def _rewrite(session: Session, row: FieldDef, converted: dict[int, Any]) -> None:

@@ -13,11 +13,13 @@ from fuwu.auth.deps import Csrf, UiAdmin
 from fuwu.errors import DomainError, ValidationFailed
 from fuwu.fields import designer_fields as editor
 from fuwu.fields import service as fields_service
+from fuwu.fields.display import text_of
 from fuwu.fields.entities import ENTITY_NAMES
+from fuwu.fields.forms import spec_of
 from fuwu.fields.models import FieldDef
 from fuwu.fields.schemas import FieldCreate, FieldRetype, FieldUpdate
-from fuwu.kit.i18n import gettext
-from fuwu.kit.ids import Id
+from fuwu.kit.i18n import Translator, gettext
+from fuwu.kit.ids import Id, parse_id
 from fuwu.web import forms
 from fuwu.web.deps import DbSession
 from fuwu.web.errors import locale_of
@@ -268,6 +270,7 @@ def retype_field(
             type=type_name,
             options=editor.read_options(form, type_name),
             dry_run=not confirm,
+            page=parse_id(forms.text(form, "page")) or 1,
         )
         report = fields_service.retype(session, actor=me, field_id=field_id, data=data)
     except DomainError as exc:
@@ -280,4 +283,19 @@ def retype_field(
         return _retype_page(request, row, values=values, message=message, status_code=409)
     if confirm:
         return RedirectResponse(f"/admin/fields/{field_id}?saved=1", status_code=303)
-    return _retype_page(request, row, values=values, report=report)
+    return _retype_page(request, row, values=values, report=_readable(request, row, report))
+
+
+def _readable(request: Request, row: FieldDef, report: dict[str, Any]) -> dict[str, Any]:
+    """The dry run's failures with each value as the field shows it now (an option's label,
+    not its key), besides the value as stored."""
+    locale, timezone = locale_of(request), request.app.state.settings.timezone
+    spec, translate = spec_of(row), Translator(locale).gettext
+    failures = []
+    for failure in report["failures"]:
+        try:
+            text = text_of(spec, failure["value"], locale, timezone, translate)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            text = ""
+        failures.append({**failure, "text": text})
+    return {**report, "failures": failures}

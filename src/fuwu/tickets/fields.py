@@ -62,6 +62,8 @@ ENTITY = Entity(
     table=cast(Table, Ticket.__table__),
     custom=cast("Column[Any]", T.custom),
     system={f.key: f for f in SYSTEM},
+    title="number",
+    url="/tickets/{id}",
 )
 
 
