@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, TypedDict
 
 # Field-level error codes → English message (msgid). Translated at the edge.
 FIELD_MESSAGES: dict[str, str] = {
@@ -142,16 +143,31 @@ class RateLimited(DomainError):
     code = "rate_limited"
 
 
+class FieldError(TypedDict):
+    """What is wrong with one field: where (a dotted path as the caller sent it: `subject`,
+    `customer.email`, `custom.qty`, `custom.parts[2].price`), a stable code from
+    FIELD_MESSAGES, and the values its message is made from (`max`, `label` …). Messages are
+    made at the edge, in the reader's language (`web.errors.field_message`)."""
+
+    field: str
+    code: str
+    params: dict[str, Any]
+
+
+def field_error(field: str, code: str, **params: Any) -> FieldError:
+    return {"field": field, "code": code, "params": params}
+
+
 class ValidationFailed(DomainError):
-    """422 with one entry per field: {field, code, params}."""
+    """422 with one FieldError per problem, every one found at once."""
 
     status_code = 422
     code = "validation_failed"
 
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
+    def __init__(self, errors: Sequence[FieldError]) -> None:
         super().__init__("Some fields are not valid.")
-        self.errors = errors
+        self.errors: list[FieldError] = list(errors)
 
     @classmethod
     def single(cls, field: str, code: str, **params: Any) -> ValidationFailed:
-        return cls([{"field": field, "code": code, "params": params}])
+        return cls([field_error(field, code, **params)])

@@ -13,7 +13,7 @@ from fuwu.auth import passwords
 from fuwu.auth.models import ApiToken, Team, TeamMember, User, UserSession
 from fuwu.auth.principal import Principal
 from fuwu.auth.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
-from fuwu.errors import NotFound, PermissionDenied, ValidationFailed
+from fuwu.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from fuwu.kit.time import utcnow
 
 USER_AUDIT_FIELDS = (
@@ -106,7 +106,7 @@ def list_users(
 def _check_unique(
     session: Session, *, username: str | None, email: str | None, own_id: int | None
 ) -> None:
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     if username is not None:
         other = get_user_by_username(session, username)
         if other is not None and other.id != own_id:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from fuwu.auth.models import LoginAttempt
 from fuwu.auth.principal import Principal
-from fuwu.errors import NotFound, RateLimited, ValidationFailed
+from fuwu.errors import FieldError, NotFound, RateLimited, ValidationFailed
 from fuwu.fields import ticket_types
 from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
@@ -206,10 +206,10 @@ def file_fields(form: Form) -> list[str]:
 
 def _ticket_data(
     form: Form, found: TicketType, data: Submission, locale: str
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], list[FieldError]]:
     """The TicketCreate payload from the fields this form lays out, and the errors so far."""
     laid_out = set(form.keys(SURFACE))
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     payload: dict[str, Any] = {
         "type": found.key,
         "channel": "web",
@@ -227,11 +227,11 @@ def _ticket_data(
     return payload, errors
 
 
-def _reach_errors(email: str, phone: str) -> list[dict[str, Any]]:
+def _reach_errors(email: str, phone: str) -> list[FieldError]:
     """An email address or a phone number is needed to answer; each must be a real one."""
     if not (email or phone):
         return [{"field": "customer", "code": "need_reach", "params": {}}]
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     if email and normalise_email(email) is None:
         errors.append({"field": "customer.email", "code": "invalid_email", "params": {}})
     if phone and normalise_phone(phone) is None:
@@ -243,7 +243,7 @@ def _checked(
     session: Session,
     form: Form,
     payload: dict[str, Any],
-    errors: list[dict[str, Any]],
+    errors: list[FieldError],
     data: Submission,
     timezone: str,
 ) -> TicketCreate:

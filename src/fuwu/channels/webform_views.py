@@ -16,7 +16,7 @@ from starlette.responses import Response
 from fuwu.channels import webform
 from fuwu.channels.webform import SURFACE, Submission
 from fuwu.config import Settings
-from fuwu.errors import RateLimited, ValidationFailed
+from fuwu.errors import FieldError, RateLimited, ValidationFailed
 from fuwu.fields import render as fields_render
 from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
@@ -161,7 +161,7 @@ def _contact_message(locale: str, key: str, code: str, params: Mapping[str, Any]
 
 
 def _messages(
-    locale: str, errors: list[dict[str, Any]]
+    locale: str, errors: list[FieldError]
 ) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """(field key → message, contact input → message, file messages) for a page."""
     system = fields_render.system_fields()
@@ -232,7 +232,7 @@ class _Page:
 
 
 def _context(
-    settings: Settings, page: _Page, errors: list[dict[str, Any]], notice: str
+    settings: Settings, page: _Page, errors: list[FieldError], notice: str
 ) -> dict[str, Any]:
     found, form, locale, posted = page.found, page.form, page.locale, page.posted
     if posted is None:
@@ -281,7 +281,7 @@ def _form_response(
     settings: Settings,
     page: _Page,
     *,
-    errors: list[dict[str, Any]] | None = None,
+    errors: list[FieldError] | None = None,
     notice: str = "",
     status_code: int = 200,
     fragment: bool = False,

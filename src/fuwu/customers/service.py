@@ -19,7 +19,7 @@ from fuwu.customers.schemas import (
     OrganisationUpdate,
 )
 from fuwu.db import insert_ignoring_conflicts
-from fuwu.errors import NotFound, PermissionDenied, ValidationFailed
+from fuwu.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from fuwu.fields import entity_forms
 from fuwu.kit.contact_points import normalise_email, normalise_phone
 
@@ -47,7 +47,7 @@ def _require_staff(actor: Principal) -> None:
 
 
 def _clean_points(email: str | None, phone: str | None) -> tuple[str | None, str | None]:
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     clean_email = clean_phone = None
     if email:
         clean_email = normalise_email(email)
@@ -427,7 +427,7 @@ def _custom(
 
 def _checked_custom(
     session: Session, actor: Principal, entity: str, submitted: dict[str, Any], timezone: str
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], list[FieldError]]:
     """A new record's custom values, or what is wrong with them, to be reported with the
     other fields' errors."""
     try:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fuwu.errors import ValidationFailed
+from fuwu.errors import ValidationFailed, field_error
 from fuwu.fields import entities, ticket_types
 from fuwu.fields.forms import Form, compile_form, spec_of
 from fuwu.fields.models import ACTIVE, FieldDef
@@ -71,11 +71,7 @@ def apply(
     since archived are kept."""
     form = form_of(session, entity, timezone)
     specs = form.specs if form is not None else {}
-    errors = [
-        {"field": f"custom.{k}", "code": "extra_forbidden", "params": {}}
-        for k in submitted
-        if k not in specs
-    ]
+    errors = [field_error(f"custom.{k}", "extra_forbidden") for k in submitted if k not in specs]
     if form is None:
         if errors:
             raise ValidationFailed(errors)

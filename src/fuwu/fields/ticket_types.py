@@ -15,7 +15,7 @@ from fuwu.audit.service import Actor
 from fuwu.configs import service as configs
 from fuwu.configs.models import ConfigVersion
 from fuwu.db import increment_counter
-from fuwu.errors import Conflict, NotFound, ValidationFailed
+from fuwu.errors import Conflict, FieldError, NotFound, ValidationFailed
 from fuwu.fields import entities, types
 from fuwu.fields.forms import Form, compile_form, spec_of
 from fuwu.fields.models import ACTIVE, FieldCounter, FieldDef, TicketType
@@ -121,7 +121,7 @@ def check_definition(
         raise Conflict("Tickets are not loaded.")
     parsed = parse_definition(definition)
     specs = _specs(session, "ticket")
-    errors = []
+    errors: list[FieldError] = []
     for i, item in enumerate(parsed.fields):
         spec_row = specs.get(item.key)
         if spec_row is None:
@@ -256,10 +256,10 @@ def apply(
 
 def _check_refs(
     session: Session, form: Form, values: Mapping[str, Any], record_id: int | None
-) -> list[dict[str, Any]]:
+) -> list[FieldError]:
     """Each referenced row must exist; a file must be one of this record's own (or staged
     with it), never another ticket's attachment named by its id."""
-    errors = []
+    errors: list[FieldError] = []
     for key, value in values.items():
         refs = types.TYPES[form.specs[key].type].refs
         if refs is None or value is None:
@@ -282,9 +282,9 @@ def _check_refs(
 
 def _check_unique(
     session: Session, form: Form, values: Mapping[str, Any], record_id: int | None, of: str
-) -> list[dict[str, Any]]:
+) -> list[FieldError]:
     entity = entities.get(of)
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     if entity is None:
         return errors
     from fuwu.kit.jsonsql import json_field

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from fuwu.errors import FIELD_MESSAGES, ValidationFailed
+from fuwu.errors import FIELD_MESSAGES, FieldError, ValidationFailed
 from fuwu.fields import types
 from fuwu.fields.forms import Form
 from fuwu.kit.time import utcnow
@@ -115,13 +115,13 @@ def cleared_of(form: Form, state: FormState, previous: Mapping[str, Any]) -> dic
     }
 
 
-def _error(form: Form, key: str, code: str, **params: Any) -> dict[str, Any]:
+def _error(form: Form, key: str, code: str, **params: Any) -> FieldError:
     spec = form.specs.get(key)
     label = dict(spec.label) if spec else {"en": key}
     return {"field": f"custom.{key}", "code": code, "params": {**params, "label": label}}
 
 
-def _pydantic_errors(form: Form, exc: ValidationError) -> list[dict[str, Any]]:
+def _pydantic_errors(form: Form, exc: ValidationError) -> list[FieldError]:
     found = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
@@ -212,10 +212,10 @@ def _enforce(
     accepted: Mapping[str, Any],
     values: dict[str, Any],
     base: Mapping[str, Any],
-) -> list[dict[str, Any]]:
+) -> list[FieldError]:
     """Read-only and set-once fields keep their value (stored, or the default on create);
     restricted options are checked."""
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     for key in accepted:
         spec = form.specs[key]
         locked = spec.read_only or key in state.read_only

@@ -21,7 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from fuwu.auth.deps import BearerCredentials, authenticate, scoped
 from fuwu.auth.principal import Principal
 from fuwu.config import Settings
-from fuwu.errors import ValidationFailed
+from fuwu.errors import ValidationFailed, field_error
 from fuwu.kit.ids import MAX_ID, Id
 from fuwu.kit.time import utcnow
 from fuwu.tickets import custom as custom_fields
@@ -177,7 +177,7 @@ def _create_with_files(
         session, type_key=data.type, surface=surface, timezone=settings.timezone
     )
     errors = [
-        {"field": name, "code": "extra_forbidden", "params": {}}
+        field_error(name, "extra_forbidden")
         for name in dict.fromkeys(posted.keys())
         if name not in ("data", "attachments") and name.removeprefix("custom.") not in kinds
     ]

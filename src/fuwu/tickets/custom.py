@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fuwu.errors import NotFound, ValidationFailed
+from fuwu.errors import FieldError, NotFound, ValidationFailed
 from fuwu.fields import ticket_types, types
 from fuwu.fields.forms import Form
 from fuwu.fields.models import TicketType
@@ -154,7 +154,7 @@ def form_errors(
     system: Mapping[str, Any],
     timezone: str,
     actor_id: int | None,
-) -> list[dict[str, Any]]:
+) -> list[FieldError]:
     """Every error the type's form finds in custom values, without the database checks and
     without taking an auto-number: for a page whose other input already failed, so that the
     user sees all that is wrong at once instead of one round per part of the form."""

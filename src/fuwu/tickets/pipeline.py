@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from fuwu.auth.principal import Principal
 from fuwu.config import Settings
-from fuwu.errors import Conflict, ValidationFailed
+from fuwu.errors import Conflict, FieldError, ValidationFailed
 from fuwu.fields.deciders import Action, Proposal, installed
 from fuwu.jobs import service as jobs
 from fuwu.kit.time import utcnow
@@ -47,7 +47,7 @@ class Change:
     surface: str | None = None  # the form layout that validates custom values
     checks_version: bool = True  # False: must not fail on a concurrent change
     attachments: tuple[int, ...] = ()  # files staged for this change (`tickets.uploads`)
-    errors: tuple[dict[str, Any], ...] = ()  # found by the caller, reported with the rest
+    errors: tuple[FieldError, ...] = ()  # found by the caller, reported with the rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ def apply_change(
     asked = {k: v for k, v in change.values.items() if k in SYSTEM_COLUMNS}
     submitted = {k: v for k, v in change.values.items() if k not in SYSTEM_COLUMNS}
     after = _implied(before, _routed(session, before, asked))
-    errors: list[dict[str, Any]] = list(change.errors)
+    errors: list[FieldError] = list(change.errors)
     refs = _people(session, before, after, asked, errors)
     after = _custom(session, actor, before, after, submitted, change, where, errors)
     if errors:
@@ -151,7 +151,7 @@ def _people(
     before: TicketState | None,
     after: TicketState,
     asked: Mapping[str, Any],
-    errors: list[dict[str, Any]],
+    errors: list[FieldError],
 ) -> PeopleRefs:
     """The people the ticket will name, read in one query; unknown or unfit ones that the
     change names are added to `errors`."""
@@ -168,9 +168,9 @@ def _people(
 
 def people_errors(
     refs: PeopleRefs, state: Mapping[str, Any], asked: Mapping[str, Any]
-) -> list[dict[str, Any]]:
+) -> list[FieldError]:
     """An error for each person named that does not exist or does not fit."""
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     if "customer" in asked and state.get("customer") is not None and refs.customer is None:
         errors.append({"field": "customer_id", "code": "not_found", "params": {}})
     team_id, assignee_id = state.get("team"), state.get("assignee")
@@ -203,7 +203,7 @@ def _custom(
     submitted: Mapping[str, Any],
     change: Change,
     where: Where,
-    errors: list[dict[str, Any]],
+    errors: list[FieldError],
 ) -> TicketState:
     """The state with its custom values as the type's form makes them (formulas computed,
     hidden fields cleared), or `errors` extended with every problem of the custom fields."""

@@ -18,7 +18,7 @@ from fuwu.auth.models import Team
 from fuwu.auth.principal import Principal
 from fuwu.conditions import tree as conditions
 from fuwu.conditions.exceptions import InvalidCondition
-from fuwu.errors import NotFound, PermissionDenied, ValidationFailed
+from fuwu.errors import NotFound, PermissionDenied, ValidationFailed, field_error
 from fuwu.fields import service as fields_service
 from fuwu.fields.schemas import Usage
 from fuwu.fields.validation import variables_for
@@ -37,7 +37,7 @@ class StaleView(ValidationFailed):
     """422: a saved view's condition no longer compiles (a field was removed or changed)."""
 
     def __init__(self, view: SavedView, exc: ValidationFailed) -> None:
-        errors = [{**e, "field": f"view.{e['field']}"} for e in exc.errors]
+        errors = [field_error(f"view.{e['field']}", e["code"], **e["params"]) for e in exc.errors]
         super().__init__(errors)
         self.message = STALE
         self.params = {"name": view.name}

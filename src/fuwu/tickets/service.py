@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from fuwu.auth.principal import Principal
 from fuwu.customers import service as customers_service
-from fuwu.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from fuwu.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from fuwu.tickets import pipeline
 from fuwu.tickets.models import Ticket
 from fuwu.tickets.permissions import can_see
@@ -59,7 +59,7 @@ def create_ticket(
     (default: agent_create for staff, portal for customers); the form version is recorded.
     `attachments` are the files staged for it (`tickets.uploads.stage`), which it claims.
     """
-    errors: list[dict[str, Any]] = []  # reported with the pipeline's, all in one answer
+    errors: list[FieldError] = []  # reported with the pipeline's, all in one answer
     if actor.is_staff:
         try:
             customer_id = _staff_customer_id(session, actor=actor, data=data)

@@ -20,7 +20,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from fuwu.auth.principal import Principal
 from fuwu.config import Settings
-from fuwu.errors import ValidationFailed
+from fuwu.errors import FieldError, ValidationFailed
 from fuwu.kit import files
 from fuwu.kit.storage import LocalStore, TooLarge
 from fuwu.tickets.models import Attachment
@@ -86,10 +86,10 @@ def safe_filename(name: str) -> str:
 
 def upload_errors(
     uploads: Sequence[Upload], rules: FileRules, image_fields: frozenset[str] = frozenset()
-) -> list[dict[str, Any]]:
+) -> list[FieldError]:
     """Too many files, a blocked type, not an image for an image field, or a file over the
     size limit or empty, each naming the file."""
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     if len(uploads) > rules.max_files:
         errors.append(
             {"field": "attachments", "code": "too_many_files", "params": {"max": rules.max_files}}

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from fuwu.auth import service as auth_service
 from fuwu.auth.principal import Principal
 from fuwu.customers import service as customers_service
-from fuwu.errors import DomainError
+from fuwu.errors import DomainError, FieldError
 from fuwu.fields import display as fields_display
 from fuwu.fields import render as fields_render
 from fuwu.fields import ticket_types
@@ -205,9 +205,7 @@ def new_system(me: Principal, posted: FormData | Mapping[str, str]) -> dict[str,
     }
 
 
-def split_errors(
-    locale: str, errors: list[dict[str, Any]]
-) -> tuple[dict[str, str], list[dict[str, Any]]]:
+def split_errors(locale: str, errors: list[FieldError]) -> tuple[dict[str, str], list[FieldError]]:
     """(custom key → message, the other errors) of a ValidationFailed."""
     custom = [e for e in errors if str(e.get("field", "")).startswith("custom.")]
     others = [e for e in errors if not str(e.get("field", "")).startswith("custom.")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,8 +17,10 @@ from fuwu.errors import (
     FIELD_LABELS,
     FIELD_MESSAGES,
     DomainError,
+    FieldError,
     NotAuthenticated,
     ValidationFailed,
+    field_error,
 )
 from fuwu.kit.i18n import gettext, negotiate
 from fuwu.kit.indexes import custom_field_of
@@ -83,7 +86,7 @@ def field_message(locale: str, field: str, code: str, params: dict[str, Any]) ->
     return gettext(locale, template, field=label or field, **safe).strip()
 
 
-def from_pydantic(error: dict[str, Any]) -> dict[str, Any]:
+def from_pydantic(error: Mapping[str, Any]) -> FieldError:
     loc = [
         str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header", "form")
     ]
@@ -174,7 +177,7 @@ def _respond(
     return _page_error(request, status, message, fields)
 
 
-def _translated_fields(locale: str, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _translated_fields(locale: str, errors: Sequence[FieldError]) -> list[dict[str, Any]]:
     return [
         {
             "field": e["field"],
@@ -221,7 +224,7 @@ def install(app: FastAPI) -> None:
         if found is None:
             raise exc  # not ours to explain: the request guard logs it as a 500
         locale = locale_of(request)
-        errors = [{"field": f"custom.{found[1]}", "code": "taken", "params": {}}]
+        errors = [field_error(f"custom.{found[1]}", "taken")]
         message = gettext(locale, "Someone else saved the same value a moment ago.")
         return _respond(request, 409, "conflict", message, _translated_fields(locale, errors))
 
@@ -247,7 +250,7 @@ async def guard_response(
     request = Request(scope, receive)
     locale = locale_of(request)
     if status == 422:
-        errors = [{"field": f, "code": "nul_character", "params": {}} for f in info["nul_fields"]]
+        errors = [field_error(f, "nul_character") for f in info["nul_fields"]]
         message = gettext(locale, "Some fields are not valid.")
         fields = _translated_fields(locale, errors)
         response = _respond(request, 422, "validation_failed", message, fields)

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from fuwu.errors import FIELD_LABELS, ValidationFailed
+from fuwu.errors import FIELD_LABELS, FieldError, ValidationFailed
 from fuwu.kit.ids import parse_id
 from fuwu.web.errors import field_message, from_pydantic, locale_of
 
@@ -87,7 +87,7 @@ def tags(value: str) -> list[str]:
     return list(dict.fromkeys(p for p in parts if p))
 
 
-def _normalise(error: dict[str, Any]) -> dict[str, Any]:
+def _normalise(error: FieldError) -> FieldError:
     field = str(error["field"]).split(".")[0]
     code = error["code"]
     if field == "email" and code == "invalid":
@@ -114,7 +114,7 @@ def label(field: str) -> str:
 
 
 def place(
-    locale: str, errors: list[dict[str, Any]], *, where: Mapping[str, str] | None = None
+    locale: str, errors: list[FieldError], *, where: Mapping[str, str] | None = None
 ) -> FieldErrors:
     """Form field → translated messages; `where` names the form field of a data field
     (e.g. the service's `customer.email` shows next to the form's `customer_email`)."""
