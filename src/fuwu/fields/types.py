@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from pydantic_core import PydanticCustomError
 from fuwu.conditions.schema import Kind
 from fuwu.kit.contact_points import normalise_email, normalise_phone
 from fuwu.kit.ids import MAX_ID
+from fuwu.kit.jsonsql import from_json_value, to_json_value
 
 Labels = Mapping[str, str]
 
@@ -174,26 +176,18 @@ def _decimal(spec: FieldSpec, _tz: str, places: int = 2) -> Any:
     ]
 
 
-def _dump_decimal(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
+# Scalars are stored by the one codec of JSON custom values (`kit.jsonsql`), the same that
+# binds them in SQL conditions and sort cursors: numbers as JSON numbers, dates and datetimes
+# as ISO text whose order is time order. Decimals load back as Decimal, so money stays exact.
+_dump_number = partial(to_json_value, "number")
+_dump_date = partial(to_json_value, "date")
+_dump_datetime = partial(to_json_value, "datetime")
+_load_date = partial(from_json_value, "date")
+_load_datetime = partial(from_json_value, "datetime")
 
 
 def _load_decimal(raw: Any) -> Decimal | None:
     return None if raw is None else Decimal(str(raw))
-
-
-def _dump_datetime(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _load_datetime(raw: Any) -> datetime | None:
-    if raw is None:
-        return None
-    return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-
-
-def _load_date(raw: Any) -> date | None:
-    return None if raw is None else date.fromisoformat(str(raw))
 
 
 def _ref(spec: Any, timezone: str) -> Any:
@@ -274,14 +268,14 @@ _TYPES: list[FieldType] = [
         Kind.NUMBER,
         lambda s, tz: Annotated[int, Field(strict=False, **_bounds(s.options))],
     ),
-    FieldType("decimal", Kind.NUMBER, _decimal, storage=_dump_decimal, loader=_load_decimal),
-    FieldType("money", Kind.NUMBER, _decimal, storage=_dump_decimal, loader=_load_decimal),
-    FieldType("percent", Kind.NUMBER, _decimal, storage=_dump_decimal, loader=_load_decimal),
+    FieldType("decimal", Kind.NUMBER, _decimal, storage=_dump_number, loader=_load_decimal),
+    FieldType("money", Kind.NUMBER, _decimal, storage=_dump_number, loader=_load_decimal),
+    FieldType("percent", Kind.NUMBER, _decimal, storage=_dump_number, loader=_load_decimal),
     FieldType(
         "date",
         Kind.DATE,
         lambda s, tz: Annotated[date, Field(**_bounds(s.options))],
-        storage=lambda v: v.isoformat(),
+        storage=_dump_date,
         loader=_load_date,
     ),
     FieldType(
@@ -349,15 +343,16 @@ def kind_of(spec: FieldSpec) -> Kind | None:
 
 
 def dump(spec: FieldSpec, value: Any) -> Any:
-    """A validated Python value → what goes into the JSON column."""
+    """A validated Python value → what goes into the JSON column (`kit.jsonsql`'s codec for
+    scalars; a computed field by the kind of what its formula gave)."""
     if value is None:
         return None
     if spec.type == "computed":
-        return (
-            _dump_decimal(value)
-            if isinstance(value, Decimal)
-            else (value.isoformat() if isinstance(value, date) else value)
-        )
+        if isinstance(value, Decimal):
+            return _dump_number(value)
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return _dump_date(value)
+        return value.isoformat() if isinstance(value, datetime) else value
     return TYPES[spec.type].storage(value)
 
 
