@@ -96,8 +96,9 @@ async def create_ticket(
     """
     # Authentication, validation, the create and the commit run in one worker thread: a hop
     # to the pool costs ≈ 0.1 ms of CPU, and a sync dependency plus a sync endpoint would take
-    # two (docs/adr/0013: 14–25 % more creates per second). The body is read here and validated after authentication, so
-    # a caller without a valid token gets 401 before any 422, as on every other route.
+    # two (docs/adr/0013: 14–25 % more creates per second). The body is read here and
+    # validated after authentication, so a caller without a valid token gets 401 before any
+    # 422, as on every other route.
     if request.headers.get("content-type", "").startswith(MULTIPART):
         posted = await request.form(max_files=uploads.MAX_FILES + 20, max_fields=50)
         try:
