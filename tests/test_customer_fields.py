@@ -4,6 +4,7 @@ stored in the record's `custom` object and shown by the API."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -172,3 +173,39 @@ def test_who_may_change_custom_values(
         headers=api_as(user, scopes=scopes),
     )  # fmt: skip
     assert response.status_code == status, response.text
+
+
+def test_customers_and_organisations_are_filtered_by_custom_fields(
+    client: TestClient, app: Any, factory: Any, api_as: Any
+) -> None:
+    _field(app, "contact", "tier", "select", options=TIERS, filterable=True)
+    _field(app, "contact", "visits", "integer")
+    _field(app, "organisation", "seats", "integer")
+    headers = api_as(factory.user("agent"), lang="zh-CN")
+    for name, tier, visits in (("陈静", "gold", 3), ("李雷", "silver", 9), ("王芳", "gold", 12)):
+        body = {"name": name, "custom": {"tier": tier, "visits": visits}}
+        assert client.post("/api/v1/customers", json=body, headers=headers).status_code == 201
+    for name, seats in (("星河物业", 12), ("蓝天酒店", 80)):
+        body = {"name": name, "custom": {"seats": seats}}
+        assert client.post("/api/v1/organisations", json=body, headers=headers).status_code == 201
+
+    def names(url: str, condition: dict[str, Any]) -> list[str]:
+        response = client.get(url, params={"filter": json.dumps(condition)}, headers=headers)
+        assert response.status_code == 200, response.text
+        return [row["name"] for row in response.json()]
+
+    gold = {"all": [{"field": "tier", "op": "eq", "value": "gold"}]}
+    assert names("/api/v1/customers", gold) == ["陈静", "王芳"]
+    busy_gold = {"all": [gold["all"][0], {"field": "visits", "op": "gte", "value": 10}]}
+    assert names("/api/v1/customers", busy_gold) == ["王芳"]
+    big = {"all": [{"field": "seats", "op": "gt", "value": 50}]}
+    assert names("/api/v1/organisations", big) == ["蓝天酒店"]
+    bad = client.get(
+        "/api/v1/customers",
+        params={"filter": json.dumps({"all": [{"field": "shoe", "op": "eq", "value": 1}]})},
+        headers=headers,
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"][0]["field"].startswith("filter.")
+    broken = client.get("/api/v1/customers", params={"filter": "{"}, headers=headers)
+    assert broken.status_code == 422

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
 
 from fuwu.auth.deps import scoped
 from fuwu.auth.principal import Principal
+from fuwu.config import Settings
 from fuwu.customers import service as customers_service
 from fuwu.customers.schemas import (
     AssetRead,
@@ -18,6 +20,7 @@ from fuwu.customers.schemas import (
     OrganisationRead,
     OrganisationUpdate,
 )
+from fuwu.fields import filters as fields_filters
 from fuwu.kit.ids import Cursor, Id
 from fuwu.web.deps import DbSession, SettingsDep
 
@@ -25,20 +28,39 @@ router = APIRouter(prefix="/api/v1", tags=["customers"])
 Reader = Annotated[Principal, Depends(scoped("customers:read"))]
 Writer = Annotated[Principal, Depends(scoped("customers:write"))]
 Limit = Annotated[int, Query(ge=1, le=500)]
+Filter = Annotated[
+    str | None,
+    Query(alias="filter", max_length=fields_filters.MAX_FILTER,
+          description='A condition on any field, custom ones included, e.g. '
+                      '{"all":[{"field":"tier","op":"eq","value":"gold"}]}'),
+]  # fmt: skip
+
+
+def _where(
+    session: Session, entity: str, raw: str | None, actor: Principal, settings: Settings
+) -> Any:
+    if not raw:
+        return None
+    return fields_filters.where(
+        session, entity, raw, user_id=actor.user_id, timezone=settings.timezone
+    )
 
 
 @router.get("/customers", response_model=list[ContactRead])
 def list_customers(
     session: DbSession,
     actor: Reader,
+    settings: SettingsDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
     organisation: Id | None = None,
     after_id: Cursor | None = None,
     limit: Limit = 50,
+    filter_: Filter = None,
 ) -> object:
     return customers_service.list_contacts(
-        session, actor=actor, q=q, organisation_id=organisation, after_id=after_id, limit=limit
-    )
+        session, actor=actor, q=q, organisation_id=organisation, after_id=after_id, limit=limit,
+        where=_where(session, "contact", filter_, actor, settings),
+    )  # fmt: skip
 
 
 @router.post("/customers", status_code=201, response_model=ContactRead)
@@ -74,13 +96,16 @@ def customer_assets(contact_id: Id, session: DbSession, actor: Reader) -> object
 def list_organisations(
     session: DbSession,
     actor: Reader,
+    settings: SettingsDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
     after_id: Cursor | None = None,
     limit: Limit = 50,
+    filter_: Filter = None,
 ) -> object:
     return customers_service.list_organisations(
-        session, actor=actor, q=q, after_id=after_id, limit=limit
-    )
+        session, actor=actor, q=q, after_id=after_id, limit=limit,
+        where=_where(session, "organisation", filter_, actor, settings),
+    )  # fmt: skip
 
 
 @router.post("/organisations", status_code=201, response_model=OrganisationRead)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import ColumnElement, and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -215,8 +215,10 @@ def list_contacts(
     organisation_id: int | None = None,
     after_id: int | None = None,
     limit: int = 50,
+    where: ColumnElement[bool] | None = None,
 ) -> Sequence[Contact]:
-    """Contacts by id; q matches name, email or phone."""
+    """Contacts by id; q matches name, email or phone; `where` is a `filter` on any field
+    (`fields.filters.where(…, "contact", …)`)."""
     _require_staff(actor)
     stmt = (
         select(Contact)
@@ -233,6 +235,8 @@ def list_contacts(
         stmt = stmt.where(Contact.organisation_id == organisation_id)
     if after_id is not None:
         stmt = stmt.where(Contact.id > after_id)
+    if where is not None:
+        stmt = stmt.where(where)
     return session.scalars(stmt).all()
 
 
@@ -338,13 +342,17 @@ def list_organisations(
     q: str | None = None,
     after_id: int | None = None,
     limit: int = 50,
+    where: ColumnElement[bool] | None = None,
 ) -> Sequence[Organisation]:
+    """Organisations by id; q matches the name; `where` is a `filter` on any field."""
     _require_staff(actor)
     stmt = select(Organisation).order_by(Organisation.id).limit(limit)
     if q:
         stmt = stmt.where(Organisation.name.like(f"%{q.strip()}%"))
     if after_id is not None:
         stmt = stmt.where(Organisation.id > after_id)
+    if where is not None:
+        stmt = stmt.where(where)
     return session.scalars(stmt).all()
 
 

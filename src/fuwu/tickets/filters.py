@@ -7,33 +7,23 @@ tickets. Sorting by a custom field puts empty values last and pages with a keyse
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import Session
 
-from fuwu.conditions import tree as conditions
 from fuwu.conditions.schema import FieldRef
-from fuwu.errors import ValidationFailed
 from fuwu.fields import entities
-from fuwu.fields.forms import custom_refs, spec_of
-from fuwu.fields.models import FieldDef
+from fuwu.fields import filters as entity_filters
 from fuwu.fields.validation import variables_for
 from fuwu.tickets.models import Ticket
-
-MAX_FILTER = 20_000  # characters of JSON
 
 
 def schema(session: Session, readable: Collection[str] | None = None) -> dict[str, FieldRef]:
     """Every field a ticket list can filter or sort on: system columns and custom fields (only
     the `readable` ones when given: a customer cannot probe fields the portal does not show)."""
-    entity = entities.get("ticket")
-    assert entity is not None, "tickets.fields.register() was not called"
-    rows = session.scalars(select(FieldDef).where(FieldDef.entity == "ticket"))
-    specs = {r.key: spec_of(r) for r in rows if readable is None or r.key in readable}
-    return {**entity.system_refs(), **custom_refs(entity, specs)}
+    return entity_filters.schema(session, "ticket", readable)
 
 
 def where(
@@ -50,20 +40,7 @@ def where(
     fields are unknown to the filter, and a field used matches only tickets of those types, so
     no condition can test a value the reader could not read.
     """
-    if len(raw) > MAX_FILTER:
-        raise ValidationFailed.single("filter", "too_long", max=MAX_FILTER)
-    try:
-        tree = json.loads(raw)
-    except ValueError:
-        raise ValidationFailed.single("filter", "invalid_json") from None
-    except RecursionError:  # thousands of nested brackets: deeper than any condition may be
-        raise ValidationFailed.single("filter", "too_deep", max=conditions.MAX_DEPTH) from None
-    try:
-        condition = conditions.parse(tree, schema(session, readable), for_sql=True)
-    except ValidationFailed as exc:
-        for error in exc.errors:
-            error["field"] = f"filter.{error['field']}"
-        raise
+    condition = entity_filters.parse(session, "ticket", raw, readable=readable)
     clause = condition.to_sql(variables_for(user_id, timezone))
     if readable is None:
         return clause
