@@ -24,7 +24,7 @@ from fuwu.customers.models import Asset, Contact, ContactIdentity, Organisation
 from fuwu.db import make_engine, make_sessionmakers, transaction
 from fuwu.demo import catalogue, loader
 from fuwu.errors import ValidationFailed
-from fuwu.fields import ticket_types
+from fuwu.fields import entity_forms, ticket_types
 from fuwu.fields.validation import validate, variables_for
 from fuwu.jobs.models import DomainEvent
 from fuwu.kit.time import utcnow
@@ -285,3 +285,24 @@ def test_every_demo_change_left_its_history_event_and_audit_row(demo: Demo) -> N
         )
     staff_names = {name for _user, name, *_ in catalogue.STAFF}
     assert len(signers & staff_names) > 5
+
+
+def test_every_demo_customer_and_organisation_is_valid_against_its_form(demo: Demo) -> None:
+    """The customer and organisation fields of the demo hold values their forms accept."""
+    failures: dict[str, list[str]] = {}
+    with transaction(demo.reader) as session:
+        for entity, model in (("contact", Contact), ("organisation", Organisation)):
+            form = entity_forms.form_of(session, entity, TZ)
+            assert form is not None, f"the demo has {entity} fields"
+            filled = 0
+            for record in session.scalars(select(model)):
+                filled += bool(record.custom)
+                try:
+                    validate(
+                        form, "agent_edit", dict(record.custom), system={},
+                        previous=dict(record.custom), variables=variables_for(None, TZ),
+                    )  # fmt: skip
+                except ValidationFailed as exc:
+                    failures[f"{entity} {record.id}"] = [e["code"] for e in exc.errors]
+            assert filled > 10, f"demo {entity}s carry custom values"
+    assert failures == {}

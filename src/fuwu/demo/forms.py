@@ -306,10 +306,29 @@ TYPES: list[tuple[str, str, str, bool, dict[str, Any]]] = [
 ]
 
 
+# Fields of customers and organisations (their forms have every field of the entity).
+CONTACT_TIMES = _choices(
+    ("morning", "上午", "Mornings"),
+    ("afternoon", "下午", "Afternoons"),
+    ("evening", "晚上", "Evenings"),
+    ("any", "任何时间", "Any time"),
+)
+RECORD_FIELDS: list[dict[str, Any]] = [
+    {"entity": "contact", "key": "contact_time", "type": "select",
+     "label": _l("方便联系时间", "Best time to call"), "filterable": True,
+     "options": {"choices": CONTACT_TIMES}},
+    {"entity": "organisation", "key": "contract_no", "type": "text",
+     "label": _l("服务合同编号", "Service contract no."), "unique": True,
+     "options": {"max_length": 30}},
+    {"entity": "organisation", "key": "contract_until", "type": "date",
+     "label": _l("合同到期", "Contract ends")},
+]  # fmt: skip
+
+
 def load(session: Session, *, timezone: str) -> None:
     """Create the demo fields and publish one form per ticket type."""
     actor = Principal.system()
-    for spec in FIELDS:
+    for spec in (*FIELDS, *RECORD_FIELDS):
         fields_service.create_field(session, actor=actor, data=FieldCreate(**spec))
     for key, zh, en, public, definition in TYPES:
         ticket_types.create_type(

@@ -30,6 +30,7 @@ from fuwu.kit.time import utcnow
 from fuwu.tickets.models import Ticket
 
 SEED = 2026
+CONTACT_TIMES = [c["key"] for c in demo_forms.CONTACT_TIMES]
 DEFAULT_CONTACTS = 300
 
 
@@ -112,6 +113,10 @@ def _create_organisations(session: Session, since: datetime) -> list[tuple[int, 
                 "address": f"{district.city}{district.name}{district.streets[0]}{100 + i * 7}号",
                 "notes": f"{kind}客户，设备集中，多台空调与热水器",
                 "tags": [kind],
+                "custom": {
+                    "contract_no": f"FW-{since.year}-{i + 1:03d}",
+                    "contract_until": date(since.year + 1 + i % 2, 1 + i % 12, 1).isoformat(),
+                },
                 "created_at": since,
                 "updated_at": since,
             }
@@ -181,6 +186,7 @@ def _create_contacts(
                 "address": address,
                 "notes": "",
                 "tags": ["VIP"] if vip >= 2 else [],
+                "custom": {"contact_time": rng.choice(CONTACT_TIMES)} if i % 3 else {},
                 "created_at": since + timedelta(minutes=i),
                 "updated_at": since + timedelta(minutes=i),
             }
