@@ -209,3 +209,45 @@ def test_customers_and_organisations_are_filtered_by_custom_fields(
     assert bad.json()["error"]["fields"][0]["field"].startswith("filter.")
     broken = client.get("/api/v1/customers", params={"filter": "{"}, headers=headers)
     assert broken.status_code == 422
+
+
+def test_customers_export_to_csv_with_custom_columns(
+    client: TestClient, app: Any, factory: Any, api_as: Any
+) -> None:
+    _field(app, "contact", "tier", "select", options=TIERS)
+    _field(app, "contact", "member_no", "text")
+    headers = api_as(factory.user("agent"), lang="zh-CN")
+    for name, tier, member in (("陈静", "gold", "=1+1"), ("李雷", "silver", "M-2")):
+        body = {"name": name, "custom": {"tier": tier, "member_no": member}}
+        assert client.post("/api/v1/customers", json=body, headers=headers).status_code == 201
+    gold = json.dumps({"all": [{"field": "tier", "op": "eq", "value": "gold"}]})
+    response = client.get("/api/v1/customers/export.csv", params={"filter": gold}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].split(",")[:3] == ["姓名", "邮箱", "电话"]
+    assert lines[0].endswith(",tier,member_no")  # their labels (zh here)
+    assert len(lines) == 2
+    assert lines[1].startswith("陈静,")
+    assert ",金卡,'=1+1" in lines[1]  # the option's label; a formula is quoted, not run
+    customer = factory.customer_user(factory.contact("王芳"))
+    denied = client.get("/api/v1/customers/export.csv", headers=api_as(customer))
+    assert denied.status_code == 403
+
+
+def test_organisations_export_to_csv(
+    client: TestClient, app: Any, factory: Any, api_as: Any
+) -> None:
+    _field(app, "organisation", "seats", "integer")
+    headers = api_as(factory.user("agent"))
+    body = {"name": "星河物业", "custom": {"seats": 12}}
+    assert client.post("/api/v1/organisations", json=body, headers=headers).status_code == 201
+    lines = (
+        client.get("/api/v1/organisations/export.csv", headers=headers)
+        .content.decode("utf-8-sig")
+        .splitlines()
+    )
+    assert lines[0].split(",")[0] == "Name"
+    assert lines[0].endswith(",Seats")
+    assert lines[1].startswith("星河物业,")
+    assert lines[1].endswith(",12")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from fuwu.auth.deps import scoped
 from fuwu.auth.principal import Principal
 from fuwu.config import Settings
+from fuwu.customers import export
 from fuwu.customers import service as customers_service
 from fuwu.customers.schemas import (
     AssetRead,
@@ -22,7 +24,9 @@ from fuwu.customers.schemas import (
 )
 from fuwu.fields import filters as fields_filters
 from fuwu.kit.ids import Cursor, Id
+from fuwu.kit.time import utcnow
 from fuwu.web.deps import DbSession, SettingsDep
+from fuwu.web.errors import locale_of
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 Reader = Annotated[Principal, Depends(scoped("customers:read"))]
@@ -61,6 +65,32 @@ def list_customers(
         session, actor=actor, q=q, organisation_id=organisation, after_id=after_id, limit=limit,
         where=_where(session, "contact", filter_, actor, settings),
     )  # fmt: skip
+
+
+def _csv(body: str, name: str) -> Response:
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{stamp}.csv"'},
+    )
+
+
+@router.get("/customers/export.csv", response_class=Response)
+def export_customers(
+    request: Request,
+    session: DbSession,
+    actor: Reader,
+    settings: SettingsDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    filter_: Filter = None,
+) -> Response:
+    """The matching customers as CSV (UTF-8 with BOM, for Excel), custom fields as columns."""
+    body = export.contacts_csv(
+        session, actor=actor, q=q, where=_where(session, "contact", filter_, actor, settings),
+        locale=locale_of(request), timezone=settings.timezone,
+    )  # fmt: skip
+    return _csv(body, "customers")
 
 
 @router.post("/customers", status_code=201, response_model=ContactRead)
@@ -106,6 +136,23 @@ def list_organisations(
         session, actor=actor, q=q, after_id=after_id, limit=limit,
         where=_where(session, "organisation", filter_, actor, settings),
     )  # fmt: skip
+
+
+@router.get("/organisations/export.csv", response_class=Response)
+def export_organisations(
+    request: Request,
+    session: DbSession,
+    actor: Reader,
+    settings: SettingsDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    filter_: Filter = None,
+) -> Response:
+    """The matching organisations as CSV (UTF-8 with BOM, for Excel), custom fields as columns."""
+    body = export.organisations_csv(
+        session, actor=actor, q=q, where=_where(session, "organisation", filter_, actor, settings),
+        locale=locale_of(request), timezone=settings.timezone,
+    )  # fmt: skip
+    return _csv(body, "organisations")
 
 
 @router.post("/organisations", status_code=201, response_model=OrganisationRead)
