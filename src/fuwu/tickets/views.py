@@ -298,12 +298,14 @@ def _create_form(
     """The new-ticket form: system inputs, the type picker and the chosen type's fields."""
     choices = support.type_choices(session, me, locale_of(request))
     type_key = support.chosen_type(choices, values.get("type"))
+    form = support.load_form(session, type_key, request.app.state.settings.timezone)
     context: dict[str, Any] = {
         **support.ui(request),
         "nav_active": "new",
         "values": values,
         "errors": errors or {},
         "types": choices,
+        "system_order": support.system_order(form, support.create_surface(me), staff=me.is_staff),
         **support.new_fields(
             request, session, me, type_key=type_key, posted=posted, errors=custom_errors
         ),
@@ -313,6 +315,14 @@ def _create_form(
     return page(
         request, "tickets/new.html", "tickets/_new_form.html", context, status_code=status_code
     )
+
+
+@router.post("/tickets/new/form", dependencies=[Csrf])
+def new_ticket_form(request: Request, session: DbSession, me: UiUser, form: Posted) -> Response:
+    """The whole form again for another type, with what is typed so far: each type's form
+    places the system fields its own way."""
+    values = {name: _posted_text(form, name) for name in CREATE_FIELDS}
+    return _create_form(request, session, me, values, posted=form)
 
 
 @router.get("/tickets/new")

@@ -171,6 +171,23 @@ def chosen_type(choices: list[tuple[str, str]], wanted: str | None) -> str:
     return wanted if wanted and any(k == wanted for k, _ in choices) else GENERAL
 
 
+# The system fields of the new-ticket page, in the order drawn when the type's form does not
+# place them; staff get the routing ones too.
+STAFF_SYSTEM = ("customer", "subject", "description", "priority", "channel", "team", "assignee",
+                "tags")  # fmt: skip
+CUSTOMER_SYSTEM = ("subject", "description", "priority")
+
+
+def system_order(form: Form | None, surface: str, *, staff: bool) -> list[str]:
+    """The system fields of the new-ticket page in the order the designer placed them on the
+    create layout, then the ones it did not place, in the usual order: an admin decides what
+    comes first (the customer for a phone desk, the subject for a web desk)."""
+    offered = STAFF_SYSTEM if staff else CUSTOMER_SYSTEM
+    placed = [k for section in (form.layouts.get(surface, []) if form else []) for k in section]
+    first = [k for k in dict.fromkeys(placed) if k in offered]
+    return [*first, *(k for k in offered if k not in first)]
+
+
 def create_surface(me: Principal) -> str:
     """The layout a new ticket's fields come from for this user."""
     return custom_fields.surface_for(staff=me.is_staff, creating=True)

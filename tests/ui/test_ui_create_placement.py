@@ -1,0 +1,74 @@
+"""The agent's new-ticket page places the system fields where the type's form puts them, and
+picking another type redraws the whole form its way, keeping what was typed."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from fuwu.auth.principal import Principal
+from fuwu.db import transaction
+from fuwu.fields import service as fields_service
+from fuwu.fields import ticket_types
+from fuwu.fields.schemas import FieldCreate, TicketTypeCreate
+
+from .conftest import Browser
+
+TZ = "Asia/Shanghai"
+
+
+def _type(app: FastAPI, key: str, layout: list[str]) -> None:
+    system = Principal.system()
+    with transaction(app.state.writer) as session:
+        if not fields_service.list_fields(session, "ticket"):
+            fields_service.create_field(
+                session,
+                actor=system,
+                data=FieldCreate(key="model", type="text", label={"zh_CN": "型号", "en": "Model"}),
+            )
+        ticket_types.create_type(
+            session,
+            actor=system,
+            data=TicketTypeCreate(key=key, name={"zh_CN": key, "en": key.title()}),
+        )
+        definition = {
+            "fields": [{"key": "model"}],
+            "layouts": {"agent_create": [{"fields": layout}]},
+        }
+        ticket_types.save_draft(session, actor=system, key=key, definition=definition, timezone=TZ)
+        ticket_types.publish(session, actor=system, key=key, timezone=TZ)
+
+
+def _positions(html: str, names: list[str]) -> list[int]:
+    return [html.index(f'name="{n}"') for n in names]
+
+
+def test_system_fields_follow_the_types_layout(app: FastAPI, agent: Browser) -> None:
+    _type(app, "phone_desk", ["customer", "priority", "subject", "model", "description"])
+    _type(app, "web_desk", ["subject", "description", "model", "customer"])
+    phone = agent.get("/tickets/new?type=phone_desk").text
+    name, priority, subject, description = _positions(
+        phone, ["customer_name", "priority", "subject", "description"]
+    )
+    assert name < priority < subject < description
+    web = agent.get("/tickets/new?type=web_desk").text
+    subject, description, name = _positions(web, ["subject", "description", "customer_name"])
+    assert subject < description < name
+    assert 'name="team_id"' in web  # not placed: still offered, after the placed ones
+
+
+def test_another_type_redraws_the_form_keeping_what_was_typed(app: FastAPI, agent: Browser) -> None:
+    _type(app, "phone_desk", ["customer", "priority", "subject"])
+    _type(app, "web_desk", ["subject", "customer"])
+    posted = {"type": "web_desk", "subject": "空调漏水", "customer_name": "陈静",
+              "priority": "high", "description": "客厅", "channel": "phone"}  # fmt: skip
+    response = agent.post("/tickets/new/form", posted, htmx=True)
+    assert response.status_code == 200, response.text
+    html = response.text
+    assert 'id="new-ticket"' in html
+    subject, name = _positions(html, ["subject", "customer_name"])
+    assert subject < name
+    assert 'value="空调漏水"' in html
+    assert 'value="陈静"' in html
+    assert '<option value="high" selected' in html
+    assert "客厅" in html
+    assert agent.post("/tickets/new/form", posted, htmx=True, with_token=False).status_code == 403
