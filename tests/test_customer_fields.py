@@ -251,3 +251,20 @@ def test_organisations_export_to_csv(
     assert lines[0].endswith(",Seats")
     assert lines[1].startswith("星河物业,")
     assert lines[1].endswith(",12")
+
+
+@pytest.mark.parametrize(
+    ("entity", "key"),
+    [("contact", "address"), ("contact", "notes"), ("organisation", "tags"),
+     ("ticket", "team_id"), ("ticket", "customer_email"), ("asset", "csrf_token")],
+)  # fmt: skip
+def test_a_custom_field_cannot_take_a_name_the_records_own_form_uses(
+    client: TestClient, factory: Any, api_as: Any, entity: str, key: str
+) -> None:
+    """Its input would clash with the built-in one on the page (two `address` boxes)."""
+    body = {"entity": entity, "key": key, "type": "text", "label": {"zh_CN": key}}
+    response = client.post("/api/v1/fields", json=body, headers=api_as(factory.user("admin")))
+    assert response.status_code == 422, response.text
+    assert [(f["field"], f["code"]) for f in response.json()["error"]["fields"]] == [
+        ("key", "taken")
+    ]

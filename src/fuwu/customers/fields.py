@@ -28,6 +28,7 @@ def _entity(name: str, model: Any, system: list[SystemField], title: str, url: s
         system={f.key: f for f in system},
         title=title,
         url=url,
+        reserved=frozenset(table.c.keys()),  # every column is an input of its form or API
     )
 
 

@@ -15,6 +15,8 @@ from sqlalchemy import Column, Table
 from fuwu.conditions.schema import FieldRef, Kind
 
 ENTITY_NAMES = ("ticket", "contact", "organisation", "asset")
+# Form and API names of every page: the CSRF token, ids, the custom object itself.
+ALWAYS_RESERVED = frozenset({"id", "csrf_token", "custom", "version", "created_at", "updated_at"})
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,13 @@ class Entity:
     system: dict[str, SystemField] = field(default_factory=dict)
     title: str = "id"  # the column people know a record by (a ticket's number, a name)
     url: str = ""  # where a record's page is, with {id}; "" when it has none
+    # Names the record's own forms and API already use, which a custom field's key must not
+    # take (its input would clash with theirs on the page): besides the system fields.
+    reserved: frozenset[str] = frozenset()
+
+    def taken(self, key: str) -> bool:
+        """Whether a custom field may not be called `key` on this entity."""
+        return key in self.system or key in self.reserved or key in ALWAYS_RESERVED
 
     def system_refs(self) -> dict[str, FieldRef]:
         return {

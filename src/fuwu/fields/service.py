@@ -65,7 +65,7 @@ def _check_default(row_type: str, key: str, opts: dict[str, Any], default: Any) 
 def create_field(session: Session, *, actor: Actor, data: FieldCreate) -> FieldDef:
     """Add a custom field; a filterable or unique one gets its expression index at once."""
     entity = entities.get(data.entity)
-    if entity is not None and data.key in entity.system:
+    if entity is not None and entity.taken(data.key):
         raise ValidationFailed.single("key", "taken")
     if session.scalar(
         select(FieldDef.id).where(FieldDef.entity == data.entity, FieldDef.key == data.key)

@@ -57,6 +57,13 @@ SYSTEM = [
     _f("updated_at", Kind.DATETIME, "更新时间", "Updated", T.updated_at, writable=False),
 ]
 
+# The agent pages' and the API's own inputs (the new-ticket form, the sidebar, bulk changes):
+# a custom field of that name would clash with them on the page.
+PAGE_INPUTS = frozenset(
+    {"customer_name", "customer_email", "customer_phone", "attachments", "data", "ids", "back",
+     "add_tags", "remove_tags"}
+)  # fmt: skip
+
 ENTITY = Entity(
     name="ticket",
     table=cast(Table, Ticket.__table__),
@@ -64,6 +71,7 @@ ENTITY = Entity(
     system={f.key: f for f in SYSTEM},
     title="number",
     url="/tickets/{id}",
+    reserved=frozenset(T.keys()) | PAGE_INPUTS,
 )
 
 
