@@ -24,8 +24,8 @@ from fuwu.customers.schemas import (
 )
 from fuwu.fields import filters as fields_filters
 from fuwu.kit.ids import Cursor, Id
-from fuwu.kit.time import utcnow
 from fuwu.web.deps import DbSession, SettingsDep
+from fuwu.web.downloads import csv_response
 from fuwu.web.errors import locale_of
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
@@ -67,13 +67,21 @@ def list_customers(
     )  # fmt: skip
 
 
-def _csv(body: str, name: str) -> Response:
-    stamp = utcnow().strftime("%Y%m%d-%H%M")
-    return Response(
-        body.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}-{stamp}.csv"'},
-    )
+def _export(
+    request: Request,
+    session: Session,
+    actor: Principal,
+    settings: Settings,
+    entity: str,
+    q: str | None,
+    raw_filter: str | None,
+) -> Response:
+    body = export.records_csv(
+        session, entity=entity, actor=actor, q=q,
+        where=_where(session, entity, raw_filter, actor, settings),
+        locale=locale_of(request), timezone=settings.timezone,
+    )  # fmt: skip
+    return csv_response(body, "customers" if entity == "contact" else "organisations")
 
 
 @router.get("/customers/export.csv", response_class=Response)
@@ -86,11 +94,7 @@ def export_customers(
     filter_: Filter = None,
 ) -> Response:
     """The matching customers as CSV (UTF-8 with BOM, for Excel), custom fields as columns."""
-    body = export.contacts_csv(
-        session, actor=actor, q=q, where=_where(session, "contact", filter_, actor, settings),
-        locale=locale_of(request), timezone=settings.timezone,
-    )  # fmt: skip
-    return _csv(body, "customers")
+    return _export(request, session, actor, settings, "contact", q, filter_)
 
 
 @router.post("/customers", status_code=201, response_model=ContactRead)
@@ -148,11 +152,7 @@ def export_organisations(
     filter_: Filter = None,
 ) -> Response:
     """The matching organisations as CSV (UTF-8 with BOM, for Excel), custom fields as columns."""
-    body = export.organisations_csv(
-        session, actor=actor, q=q, where=_where(session, "organisation", filter_, actor, settings),
-        locale=locale_of(request), timezone=settings.timezone,
-    )  # fmt: skip
-    return _csv(body, "organisations")
+    return _export(request, session, actor, settings, "organisation", q, filter_)
 
 
 @router.post("/organisations", status_code=201, response_model=OrganisationRead)

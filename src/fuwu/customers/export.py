@@ -3,59 +3,64 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from fuwu.auth.principal import Principal
 from fuwu.customers import service as customers_service
+from fuwu.customers.models import Contact, Organisation
 from fuwu.fields import csv_export
 from fuwu.kit.i18n import gettext
 
 MAX_ROWS = csv_export.MAX_ROWS
-CONTACT_HEADERS = ("Full name", "Email", "Phone", "Organisation", "VIP level", "Province", "City",
-                   "District", "Address", "Tags", "Created")  # fmt: skip
-ORG_HEADERS = ("Name", "VIP level", "Phone", "Address", "Tags", "Created")
 
 
-def contacts_csv(
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of record is listed and which of its own columns the file has."""
+
+    headers: tuple[str, ...]
+    listed: Callable[..., Sequence[Any]]
+    own: Callable[[Any], list[Any]]
+
+
+KINDS = {
+    "contact": Kind(
+        ("Full name", "Email", "Phone", "Organisation", "VIP level", "Province", "City",
+         "District", "Address", "Tags", "Created"),
+        customers_service.list_contacts,
+        lambda c: [c.name, c.email, c.phone, c.organisation.name if c.organisation else None,
+                   c.vip_level, c.province, c.city, c.district, c.address, c.tags,
+                   c.created_at],
+    ),
+    "organisation": Kind(
+        ("Name", "VIP level", "Phone", "Address", "Tags", "Created"),
+        customers_service.list_organisations,
+        lambda o: [o.name, o.vip_level, o.phone, o.address, o.tags, o.created_at],
+    ),
+}  # fmt: skip
+
+
+def records_csv(
     session: Session,
     *,
+    entity: str,
     actor: Principal,
     q: str | None,
     where: ColumnElement[bool] | None,
     locale: str,
     timezone: str,
 ) -> str:
-    contacts = customers_service.list_contacts(
+    """The contacts or organisations that match, as CSV with their custom fields."""
+    kind = KINDS[entity]
+    records: Sequence[Contact | Organisation] = kind.listed(
         session, actor=actor, q=q, where=where, limit=MAX_ROWS
     )
-    rows = (
-        ([c.name, c.email, c.phone, c.organisation.name if c.organisation else None,
-          c.vip_level, c.province, c.city, c.district, c.address, c.tags, c.created_at],
-         c.custom or {})
-        for c in contacts
-    )  # fmt: skip
-    headers = [gettext(locale, h) for h in CONTACT_HEADERS]
-    specs = csv_export.custom_specs(session, "contact")
-    return csv_export.write(headers, specs, rows, locale=locale, timezone=timezone)
-
-
-def organisations_csv(
-    session: Session,
-    *,
-    actor: Principal,
-    q: str | None,
-    where: ColumnElement[bool] | None,
-    locale: str,
-    timezone: str,
-) -> str:
-    orgs = customers_service.list_organisations(
-        session, actor=actor, q=q, where=where, limit=MAX_ROWS
-    )
-    rows = (
-        ([o.name, o.vip_level, o.phone, o.address, o.tags, o.created_at], o.custom or {})
-        for o in orgs
-    )
-    headers = [gettext(locale, h) for h in ORG_HEADERS]
-    specs = csv_export.custom_specs(session, "organisation")
+    rows = ((kind.own(r), r.custom or {}) for r in records)
+    headers = [gettext(locale, h) for h in kind.headers]
+    specs = csv_export.custom_specs(session, entity)
     return csv_export.write(headers, specs, rows, locale=locale, timezone=timezone)

@@ -23,7 +23,6 @@ from fuwu.auth.principal import Principal
 from fuwu.config import Settings
 from fuwu.errors import ValidationFailed, field_error
 from fuwu.kit.ids import MAX_ID, Id
-from fuwu.kit.time import utcnow
 from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import export, repository, saved_views, uploads
 from fuwu.tickets import filters as ticket_filters
@@ -41,7 +40,7 @@ from fuwu.tickets.schemas import (
     TicketUpdate,
 )
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
-from fuwu.web.downloads import download_response
+from fuwu.web.downloads import csv_response, download_response
 from fuwu.web.errors import locale_of
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
@@ -314,12 +313,7 @@ def export_tickets(
         session, actor=actor, filters=filters, locale=locale_of(request),
         timezone=settings.timezone, limit=limit,
     )  # fmt: skip
-    stamp = utcnow().strftime("%Y%m%d-%H%M")
-    return Response(
-        body.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="tickets-{stamp}.csv"'},
-    )
+    return csv_response(body, "tickets")
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketRead)

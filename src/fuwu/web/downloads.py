@@ -6,7 +6,9 @@ from urllib.parse import quote
 
 from fastapi import Request
 from starlette.background import BackgroundTask
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
+
+from fuwu.kit.time import utcnow
 
 
 def download_response(
@@ -27,4 +29,14 @@ def download_response(
         media_type=media_type,
         headers=headers,
         background=BackgroundTask(handle.close),  # iterating a file object never closes it
+    )
+
+
+def csv_response(body: str, name: str) -> Response:
+    """An export as a download named `<name>-<UTC minute>.csv` (UTF-8; the body has its BOM)."""
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{stamp}.csv"'},
     )
