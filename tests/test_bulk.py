@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from fuwu.audit.models import AuditEntry
 from fuwu.db import transaction
 from fuwu.jobs.models import DomainEvent
-from fuwu.tickets.models import Ticket, TicketEvent
+from fuwu.tickets.models import TicketEvent
+from support_fields import stored_ticket
 
 URL = "/api/v1/tickets/bulk"
 
@@ -21,14 +22,6 @@ URL = "/api/v1/tickets/bulk"
 def _count(app: Any, model: type, *where: Any) -> int:
     with transaction(app.state.reader) as session:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-
-def _ticket(app: Any, ticket_id: int) -> Ticket:
-    with transaction(app.state.reader) as session:
-        ticket = session.get(Ticket, ticket_id)
-        assert ticket is not None
-        session.expunge(ticket)
-        return ticket
 
 
 def test_each_ticket_is_changed_with_its_own_trail(
@@ -49,7 +42,7 @@ def test_each_ticket_is_changed_with_its_own_trail(
     assert [r["id"] for r in body["results"]] == ids
     assert [r["number"] for r in body["results"]] == [t.number for t in tickets]
     for ticket_id in ids:
-        ticket = _ticket(app, ticket_id)
+        ticket = stored_ticket(app, ticket_id)
         assert (ticket.status, ticket.priority, ticket.version) == ("pending", "high", 2)
         assert _count(app, TicketEvent, TicketEvent.ticket_id == ticket_id,
                       TicketEvent.kind == "updated") == 1  # fmt: skip
@@ -84,7 +77,7 @@ def test_a_ticket_that_cannot_take_the_change_is_reported_and_the_others_change(
     assert failed["error"]["code"] == "not_found"
     assert "不存在" in failed["error"]["message"]
     assert (changed["result"], unchanged["result"]) == ("updated", "unchanged")
-    assert _ticket(app, hidden.id).status == "new"
+    assert stored_ticket(app, hidden.id).status == "new"
     assert _count(app, TicketEvent, TicketEvent.ticket_id == hidden.id,
                   TicketEvent.kind == "updated") == 0  # fmt: skip
     assert (
@@ -116,9 +109,9 @@ def test_a_failing_ticket_leaves_nothing_half_written(
     assert failed["error"]["code"] == "validation_failed"
     assert [f["field"] for f in failed["error"]["fields"]] == ["assignee_id"]
     assert changed["result"] == "updated"
-    stayed = _ticket(app, at_desk.id)
+    stayed = stored_ticket(app, at_desk.id)
     assert (stayed.assignee_id, stayed.status, stayed.version) == (None, "new", 1)
-    assert _ticket(app, on_site.id).assignee_id == engineer.id
+    assert stored_ticket(app, on_site.id).assignee_id == engineer.id
     assert _count(app, AuditEntry) == before + 1
 
 
@@ -135,8 +128,8 @@ def test_tags_are_added_and_removed_keeping_the_others(
         headers=api_as(agent),
     )  # fmt: skip
     assert response.status_code == 200, response.text
-    assert _ticket(app, first.id).tags == ["VIP", "二次上门"]
-    assert _ticket(app, second.id).tags == ["二次上门"]
+    assert stored_ticket(app, first.id).tags == ["VIP", "二次上门"]
+    assert stored_ticket(app, second.id).tags == ["二次上门"]
 
 
 @pytest.mark.parametrize(
@@ -181,4 +174,4 @@ def test_who_may_change_tickets_in_bulk(
         URL, json={"ids": [ticket.id], "changes": {"status": "closed"}}, headers=headers
     )
     assert response.status_code == status, response.text
-    assert (_ticket(app, ticket.id).status == "closed") == (status == 200)
+    assert (stored_ticket(app, ticket.id).status == "closed") == (status == 200)

@@ -12,20 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from fuwu.audit.models import AuditEntry
-from fuwu.auth.principal import Principal
 from fuwu.db import transaction
-from fuwu.fields import service as fields_service
-from fuwu.fields.schemas import FieldCreate
-
-
-def _field(app: Any, entity: str, key: str, type_: str, **extra: Any) -> None:
-    with transaction(app.state.writer) as session:
-        fields_service.create_field(
-            session, actor=Principal.system(),
-            data=FieldCreate(entity=entity, key=key, type=type_,  # type: ignore[arg-type]
-                             label={"zh_CN": key, "en": key.title()}, **extra),
-        )  # fmt: skip
-
+from support_fields import add_field
 
 TIERS = {"choices": [{"key": k, "label": {"zh_CN": z, "en": k}} for k, z in
                      (("gold", "金卡"), ("silver", "银卡"))]}  # fmt: skip
@@ -33,9 +21,9 @@ TIERS = {"choices": [{"key": k, "label": {"zh_CN": z, "en": k}} for k, z in
 
 @pytest.fixture
 def contact_fields(app: Any) -> None:
-    _field(app, "contact", "member_no", "text", required=True, unique=True)
-    _field(app, "contact", "tier", "select", options=TIERS)
-    _field(app, "contact", "since", "date")
+    add_field(app, "contact", "member_no", "text", required=True, unique=True)
+    add_field(app, "contact", "tier", "select", options=TIERS)
+    add_field(app, "contact", "since", "date")
 
 
 def test_a_customer_carries_its_custom_values(
@@ -133,8 +121,8 @@ def test_without_custom_fields_a_custom_value_is_refused(
 def test_organisations_carry_custom_values(
     client: TestClient, app: Any, factory: Any, api_as: Any
 ) -> None:
-    _field(app, "organisation", "contract_no", "text", required=True)
-    _field(app, "organisation", "seats", "integer")
+    add_field(app, "organisation", "contract_no", "text", required=True)
+    add_field(app, "organisation", "seats", "integer")
     headers = api_as(factory.user("agent"))
     missing = client.post("/api/v1/organisations", json={"name": "星河物业"}, headers=headers)
     assert missing.status_code == 422
@@ -166,7 +154,7 @@ def test_who_may_change_custom_values(
     status: int,
 ) -> None:
     contact = factory.contact("陈静")
-    _field(app, "contact", "member_no", "text")
+    add_field(app, "contact", "member_no", "text")
     user = factory.customer_user(contact) if who == "customer" else factory.user(who)
     response = client.patch(
         f"/api/v1/customers/{contact.id}", json={"custom": {"member_no": "M-9"}},
@@ -178,9 +166,9 @@ def test_who_may_change_custom_values(
 def test_customers_and_organisations_are_filtered_by_custom_fields(
     client: TestClient, app: Any, factory: Any, api_as: Any
 ) -> None:
-    _field(app, "contact", "tier", "select", options=TIERS, filterable=True)
-    _field(app, "contact", "visits", "integer")
-    _field(app, "organisation", "seats", "integer")
+    add_field(app, "contact", "tier", "select", options=TIERS, filterable=True)
+    add_field(app, "contact", "visits", "integer")
+    add_field(app, "organisation", "seats", "integer")
     headers = api_as(factory.user("agent"), lang="zh-CN")
     for name, tier, visits in (("陈静", "gold", 3), ("李雷", "silver", 9), ("王芳", "gold", 12)):
         body = {"name": name, "custom": {"tier": tier, "visits": visits}}
@@ -214,8 +202,8 @@ def test_customers_and_organisations_are_filtered_by_custom_fields(
 def test_customers_export_to_csv_with_custom_columns(
     client: TestClient, app: Any, factory: Any, api_as: Any
 ) -> None:
-    _field(app, "contact", "tier", "select", options=TIERS)
-    _field(app, "contact", "member_no", "text")
+    add_field(app, "contact", "tier", "select", options=TIERS)
+    add_field(app, "contact", "member_no", "text")
     headers = api_as(factory.user("agent"), lang="zh-CN")
     for name, tier, member in (("陈静", "gold", "=1+1"), ("李雷", "silver", "M-2")):
         body = {"name": name, "custom": {"tier": tier, "member_no": member}}
@@ -238,7 +226,7 @@ def test_customers_export_to_csv_with_custom_columns(
 def test_organisations_export_to_csv(
     client: TestClient, app: Any, factory: Any, api_as: Any
 ) -> None:
-    _field(app, "organisation", "seats", "integer")
+    add_field(app, "organisation", "seats", "integer")
     headers = api_as(factory.user("agent"))
     body = {"name": "星河物业", "custom": {"seats": 12}}
     assert client.post("/api/v1/organisations", json=body, headers=headers).status_code == 201

@@ -5,26 +5,12 @@ kept, and the values are shown on the detail pages."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import FastAPI
 
-from fuwu.auth.principal import Principal
-from fuwu.db import transaction
-from fuwu.fields import service as fields_service
-from fuwu.fields.schemas import FieldCreate
+from support_fields import add_field
 
 from .conftest import Login, csrf_of
-
-
-def _field(app: FastAPI, entity: str, key: str, type_: str, zh: str, **extra: Any) -> None:
-    with transaction(app.state.writer) as session:
-        fields_service.create_field(
-            session, actor=Principal.system(),
-            data=FieldCreate(entity=entity, key=key, type=type_,  # type: ignore[arg-type]
-                             label={"zh_CN": zh, "en": key.title()}, **extra),
-        )  # fmt: skip
-
 
 TIERS = {"choices": [{"key": "gold", "label": {"zh_CN": "金卡", "en": "Gold"}},
                      {"key": "silver", "label": {"zh_CN": "银卡", "en": "Silver"}}]}  # fmt: skip
@@ -33,9 +19,9 @@ TIERS = {"choices": [{"key": "gold", "label": {"zh_CN": "金卡", "en": "Gold"}}
 def test_customer_form_takes_checks_and_shows_custom_fields(
     app: FastAPI, login: Login, make_user: Callable[..., int]
 ) -> None:
-    _field(app, "contact", "member_no", "text", "会员号", required=True)
-    _field(app, "contact", "tier", "select", "会员等级", options=TIERS)
-    _field(app, "contact", "visits", "integer", "到店次数")
+    add_field(app, "contact", "member_no", "text", "会员号", required=True)
+    add_field(app, "contact", "tier", "select", "会员等级", options=TIERS)
+    add_field(app, "contact", "visits", "integer", "到店次数")
     make_user("li", role="agent", locale="zh_CN")
     agent = login("li", locale="zh-CN")
     form = agent.get("/customers/new").text
@@ -62,7 +48,7 @@ def test_customer_form_takes_checks_and_shows_custom_fields(
 def test_organisation_form_takes_and_shows_custom_fields(
     app: FastAPI, login: Login, make_user: Callable[..., int]
 ) -> None:
-    _field(app, "organisation", "contract_no", "text", "合同编号")
+    add_field(app, "organisation", "contract_no", "text", "合同编号")
     make_user("li", role="agent", locale="en")
     agent = login("li")
     csrf = csrf_of(agent)

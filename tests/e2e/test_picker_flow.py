@@ -8,11 +8,9 @@ import os
 import pytest
 from playwright.sync_api import Browser, expect
 
-from fuwu.auth.principal import Principal
 from fuwu.db import transaction
-from fuwu.fields import service as fields_service
 from fuwu.fields import ticket_types
-from fuwu.fields.schemas import FieldCreate, TicketTypeCreate
+from support_fields import engineer_type
 
 from .conftest import LiveServer, log_in
 
@@ -22,33 +20,10 @@ TZ = "Asia/Shanghai"
 
 
 def _seed(server: LiveServer) -> None:
-    system = Principal.system()
-    with transaction(server.app.state.writer) as session:
+    with transaction(server.app.state.reader) as session:
         if ticket_types.form(session, "visit", TZ) is not None:
             return  # the server lives for the session: seeded by the first width
-        fields_service.create_field(
-            session,
-            actor=system,
-            data=FieldCreate(
-                key="engineer", type="user", label={"zh_CN": "工程师", "en": "Engineer"}
-            ),
-        )
-        ticket_types.create_type(
-            session,
-            actor=system,
-            data=TicketTypeCreate(key="visit", name={"zh_CN": "上门", "en": "Site visit"}),
-        )
-        definition = {
-            "fields": [{"key": "engineer"}],
-            "layouts": {
-                "agent_create": [{"fields": ["engineer"]}],
-                "agent_edit": [{"fields": ["engineer"]}],
-            },
-        }
-        ticket_types.save_draft(
-            session, actor=system, key="visit", definition=definition, timezone=TZ
-        )
-        ticket_types.publish(session, actor=system, key="visit", timezone=TZ)
+    engineer_type(server.app)
 
 
 @pytest.mark.parametrize("width", [1280, 375])

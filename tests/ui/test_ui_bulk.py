@@ -8,19 +8,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from fuwu.db import transaction
-from fuwu.tickets.models import Ticket
+from support_fields import stored_ticket
 
 from .conftest import Browser, sign_in
 from .test_ui_inbox import open_ticket
-
-
-def _ticket(app: FastAPI, ticket_id: int) -> Ticket:
-    with transaction(app.state.reader) as session:
-        ticket = session.get(Ticket, ticket_id)
-        assert ticket is not None
-        session.expunge(ticket)
-        return ticket
 
 
 def test_the_inbox_offers_ticks_and_a_bar_to_staff_only(
@@ -50,12 +41,12 @@ def test_applying_changes_the_ticked_tickets_and_reloads_the_list(
     assert response.headers["HX-Trigger"] == "bulk-done"
     assert "Changed: 2" in response.text
     for ticket_id in (first, second):
-        ticket = _ticket(app, ticket_id)
+        ticket = stored_ticket(app, ticket_id)
         assert (ticket.status, ticket.assignee_id) == ("pending", people["agent2"])
         assert ticket.priority == "normal"  # "keep"
         assert ticket.team_id == people["team"]
-    assert _ticket(app, first).tags == ["回访", "VIP"]
-    assert _ticket(app, untouched).status == "new"
+    assert stored_ticket(app, first).tags == ["回访", "VIP"]
+    assert stored_ticket(app, untouched).status == "new"
 
 
 def test_what_could_not_change_is_listed_with_why_in_chinese(
@@ -73,8 +64,8 @@ def test_what_could_not_change_is_listed_with_why_in_chinese(
     assert "未能修改 2 张" in response.text
     assert "不存在" in response.text
     assert "Some fields" not in response.text
-    assert _ticket(app, ours).assignee_id is None
-    assert _ticket(app, theirs).assignee_id is None
+    assert stored_ticket(app, ours).assignee_id is None
+    assert stored_ticket(app, theirs).assignee_id is None
 
 
 def test_bad_choices_are_refused_naming_the_field(
@@ -87,7 +78,7 @@ def test_bad_choices_are_refused_naming_the_field(
     assert "status" in response.text.lower()
     nothing: Any = {"ids": [], "status": "closed"}
     assert agent.post("/tickets/bulk", nothing, htmx=True).status_code == 422
-    assert _ticket(app, ticket_id).status == "new"
+    assert stored_ticket(app, ticket_id).status == "new"
 
 
 def test_without_the_csrf_token_nothing_changes(
@@ -97,7 +88,7 @@ def test_without_the_csrf_token_nothing_changes(
     data: Any = {"ids": [str(ticket_id)], "status": "closed"}
     response = agent.post("/tickets/bulk", data, htmx=True, with_token=False)
     assert response.status_code == 403
-    assert _ticket(app, ticket_id).status == "new"
+    assert stored_ticket(app, ticket_id).status == "new"
 
 
 def test_a_customer_cannot_post_to_the_bulk_bar(
@@ -107,7 +98,7 @@ def test_a_customer_cannot_post_to_the_bulk_bar(
     customer = sign_in(client, "customer1")
     data: Any = {"ids": [str(ticket_id)], "status": "closed"}
     assert customer.post("/tickets/bulk", data, htmx=True).status_code == 403
-    assert _ticket(app, ticket_id).status == "new"
+    assert stored_ticket(app, ticket_id).status == "new"
 
 
 def test_without_javascript_the_result_is_a_page_with_the_way_back(

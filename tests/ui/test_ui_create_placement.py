@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fuwu.auth.principal import Principal
 from fuwu.db import transaction
 from fuwu.fields import service as fields_service
-from fuwu.fields import ticket_types
-from fuwu.fields.schemas import FieldCreate, TicketTypeCreate
+from support_fields import add_field, publish_type
 
 from .conftest import Browser
 
@@ -17,25 +15,11 @@ TZ = "Asia/Shanghai"
 
 
 def _type(app: FastAPI, key: str, layout: list[str]) -> None:
-    system = Principal.system()
-    with transaction(app.state.writer) as session:
+    with transaction(app.state.reader) as session:
         if not fields_service.list_fields(session, "ticket"):
-            fields_service.create_field(
-                session,
-                actor=system,
-                data=FieldCreate(key="model", type="text", label={"zh_CN": "型号", "en": "Model"}),
-            )
-        ticket_types.create_type(
-            session,
-            actor=system,
-            data=TicketTypeCreate(key=key, name={"zh_CN": key, "en": key.title()}),
-        )
-        definition = {
-            "fields": [{"key": "model"}],
-            "layouts": {"agent_create": [{"fields": layout}]},
-        }
-        ticket_types.save_draft(session, actor=system, key=key, definition=definition, timezone=TZ)
-        ticket_types.publish(session, actor=system, key=key, timezone=TZ)
+            add_field(app, "ticket", "model", "text", "型号")
+    publish_type(app, key, {"fields": [{"key": "model"}],
+                            "layouts": {"agent_create": [{"fields": layout}]}})  # fmt: skip
 
 
 def _positions(html: str, names: list[str]) -> list[int]:

@@ -12,9 +12,7 @@ from fuwu.auth.principal import Principal
 from fuwu.customers import service as customers_service
 from fuwu.customers.schemas import ContactCreate
 from fuwu.db import transaction
-from fuwu.fields import service as fields_service
-from fuwu.fields import ticket_types
-from fuwu.fields.schemas import FieldCreate, TicketTypeCreate
+from support_fields import engineer_type
 
 from .conftest import Browser, sign_in
 from .test_ui_inbox import open_ticket
@@ -64,31 +62,7 @@ def test_customers_cannot_search_people(app: FastAPI, client: Any) -> None:
 def test_a_user_field_is_a_picker_that_shows_the_name(
     app: FastAPI, agent: Browser, people: dict[str, int]
 ) -> None:
-    system = Principal.system()
-    with transaction(app.state.writer) as session:
-        fields_service.create_field(
-            session,
-            actor=system,
-            data=FieldCreate(
-                key="engineer", type="user", label={"zh_CN": "工程师", "en": "Engineer"}
-            ),
-        )
-        ticket_types.create_type(
-            session,
-            actor=system,
-            data=TicketTypeCreate(key="visit", name={"zh_CN": "上门", "en": "Visit"}),
-        )
-        definition = {
-            "fields": [{"key": "engineer"}],
-            "layouts": {
-                "agent_create": [{"fields": ["engineer"]}],
-                "agent_edit": [{"fields": ["engineer"]}],
-            },
-        }
-        ticket_types.save_draft(
-            session, actor=system, key="visit", definition=definition, timezone=TZ
-        )
-        ticket_types.publish(session, actor=system, key="visit", timezone=TZ)
+    engineer_type(app)
     ticket_id = open_ticket(app, "上门安装", type="visit", custom={"engineer": people["agent2"]})
     form = agent.get(f"/tickets/{ticket_id}/details/edit", htmx=True).text
     assert 'data-lookup="/lookup/user"' in form
