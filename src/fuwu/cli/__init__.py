@@ -20,12 +20,9 @@ from fuwu.auth.principal import Principal
 from fuwu.auth.schemas import UserCreate
 from fuwu.cli import tickets as tickets_cli
 from fuwu.cli.support import fail, load_settings, writer_for
-from fuwu.customers import fields as customers_fields
-from fuwu.db import make_engine, make_sessionmakers, transaction
+from fuwu.db import transaction
 from fuwu.errors import DomainError
 from fuwu.jobs.worker import Worker
-from fuwu.tickets import engines as tickets_engines
-from fuwu.tickets import fields as tickets_fields
 
 app = typer.Typer(
     help="fuwu — customer service management.",
@@ -98,11 +95,7 @@ def worker(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     tasks.register_all()
-    migrations.load_models()
-    tickets_fields.register()
-    customers_fields.register()
-    engine = make_engine(settings.db_url, pool_size=2)
-    _, writer = make_sessionmakers(engine, info=tickets_engines.session_info())
+    writer = writer_for(settings)
     runner = Worker(
         writer, lease_seconds=settings.job_lease_seconds, poll_seconds=settings.worker_poll_seconds
     )
@@ -116,7 +109,7 @@ def worker(
         runner.run_until_idle()
     else:
         runner.run_forever()
-    engine.dispose()
+    writer.kw["bind"].dispose()  # the engine writer_for made
 
 
 @app.command()
