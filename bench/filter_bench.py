@@ -24,9 +24,9 @@ from sqlalchemy import select
 from bench.dataset import SIZES, Target, exists
 from fuwu.auth.principal import Principal
 from fuwu.db import make_engine, make_sessionmakers, transaction
-from fuwu.fields import service as fields_service
-from fuwu.fields.models import FieldDef
-from fuwu.fields.schemas import FieldCreate
+from fuwu.fields.registry import service as fields_service
+from fuwu.fields.registry.models import FieldDef
+from fuwu.fields.registry.schemas import FieldCreate
 from fuwu.tickets import fields as ticket_fields
 from fuwu.tickets import filters as ticket_filters
 from fuwu.tickets import repository

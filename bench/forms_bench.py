@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table
 
 from fuwu.conditions.schema import Kind
-from fuwu.fields.entities import Entity, SystemField
-from fuwu.fields.forms import compile_form
-from fuwu.fields.types import FieldSpec
-from fuwu.fields.validation import validate
+from fuwu.fields.forms.compile import compile_form
+from fuwu.fields.forms.validation import validate
+from fuwu.fields.registry.entities import Entity, SystemField
+from fuwu.fields.registry.types import FieldSpec
 
 TABLE = Table(
     "bench_ticket",

@@ -7,10 +7,11 @@ from typing import Any
 
 from fuwu.auth.principal import Principal
 from fuwu.db import transaction
-from fuwu.fields import service as fields_service
-from fuwu.fields import ticket_types
-from fuwu.fields.schemas import FieldCreate, TicketTypeCreate
+from fuwu.fields.registry import service as fields_service
+from fuwu.fields.registry.schemas import FieldCreate
 from fuwu.tickets.models import Ticket
+from fuwu.tickets.types import service as ticket_types
+from fuwu.tickets.types.schemas import TicketTypeCreate
 
 TZ = "Asia/Shanghai"
 

@@ -24,8 +24,8 @@ from fuwu.customers.models import Asset, Contact, ContactIdentity, Organisation
 from fuwu.db import make_engine, make_sessionmakers, transaction
 from fuwu.demo import catalogue, loader
 from fuwu.errors import ValidationFailed
-from fuwu.fields import entity_forms, ticket_types
-from fuwu.fields.validation import validate, variables_for
+from fuwu.fields.forms import records as entity_forms
+from fuwu.fields.forms.validation import validate, variables_for
 from fuwu.jobs.models import DomainEvent
 from fuwu.kit.time import utcnow
 from fuwu.tickets import numbering
@@ -33,6 +33,7 @@ from fuwu.tickets import service as tickets_service
 from fuwu.tickets.models import Message, Ticket, TicketEvent, TicketTag
 from fuwu.tickets.repository import TicketFilter, list_tickets
 from fuwu.tickets.schemas import TicketCreate
+from fuwu.tickets.types import service as ticket_types
 from fuwu.tickets.views_support import ticket_system
 
 TZ = "Asia/Shanghai"

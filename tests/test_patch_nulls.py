@@ -12,9 +12,10 @@ from pydantic import BaseModel
 
 from fuwu.auth.schemas import TeamUpdate, UserUpdate
 from fuwu.customers.schemas import ContactUpdate, OrganisationUpdate
-from fuwu.fields.schemas import FieldUpdate, TicketTypeUpdate
+from fuwu.fields.registry.schemas import FieldUpdate
 from fuwu.tickets.saved_views_schemas import SavedViewUpdate
 from fuwu.tickets.schemas import TicketUpdate
+from fuwu.tickets.types.schemas import TicketTypeUpdate
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "/api/v1/users/{user_id}": UserUpdate,

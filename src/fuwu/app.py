@@ -28,10 +28,9 @@ from fuwu.customers import api as customers_api
 from fuwu.customers import fields as customers_fields
 from fuwu.customers import views as customers_views
 from fuwu.db import make_engine, make_sessionmakers, ping, transaction
-from fuwu.fields import api as fields_api
-from fuwu.fields import openapi as fields_openapi
-from fuwu.fields import views as fields_views
 from fuwu.fields.deciders import Decider
+from fuwu.fields.designer import views as fields_views
+from fuwu.fields.registry import api as fields_api
 from fuwu.jobs.worker import Worker
 from fuwu.kit.storage import LocalStore
 from fuwu.system import api as system_api
@@ -44,6 +43,11 @@ from fuwu.tickets import fields as tickets_fields
 from fuwu.tickets import saved_views_api as tickets_saved_views_api
 from fuwu.tickets import views as tickets_views
 from fuwu.tickets.schemas import TicketCreate
+from fuwu.tickets.types import api as ticket_types_api
+from fuwu.tickets.types import openapi as ticket_types_openapi
+from fuwu.tickets.types import views as ticket_types_views
+from fuwu.tickets.types import views_designer as ticket_types_designer
+from fuwu.tickets.types import views_logic as ticket_types_logic
 from fuwu.web import errors, security
 from fuwu.web import openapi as web_openapi
 from fuwu.web.guard import RequestGuardMiddleware
@@ -147,7 +151,11 @@ def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = Non
         tickets_api.router,
         tickets_saved_views_api.router,
         fields_api.router,
+        ticket_types_api.router,
         fields_views.router,
+        ticket_types_views.router,
+        ticket_types_designer.router,
+        ticket_types_logic.router,
         channels_webform_views.router,
         auth_api.router,
         customers_api.router,
@@ -180,7 +188,7 @@ def _openapi_with_forms(app: FastAPI, settings: Settings) -> None:
     def openapi() -> dict[str, Any]:
         document = copy.deepcopy(base())
         with transaction(app.state.reader) as session:
-            extra = fields_openapi.custom_schemas(session, settings.timezone)
+            extra = ticket_types_openapi.custom_schemas(session, settings.timezone)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas.update(extra)
         schemas.update(_body_schema(TicketCreate))  # POST /tickets validates its own body

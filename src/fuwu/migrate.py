@@ -14,9 +14,10 @@ MODEL_MODULES = (
     "fuwu.audit.models",
     "fuwu.jobs.models",
     "fuwu.configs.models",
-    "fuwu.fields.models",
+    "fuwu.fields.registry.models",
     "fuwu.customers.models",
     "fuwu.tickets.models",
+    "fuwu.tickets.types.models",
 )
 
 

@@ -16,12 +16,11 @@ from fuwu.auth.principal import Principal
 from fuwu.configs import service as configs
 from fuwu.db import transaction
 from fuwu.demo import forms as demo_forms
-from fuwu.fields import service as fields_service
-from fuwu.fields import ticket_types
-from fuwu.fields import views as fields_views
-from fuwu.fields.models import FieldDef
-from fuwu.fields.schemas import FieldCreate
+from fuwu.fields.registry import service as fields_service
+from fuwu.fields.registry.models import FieldDef
+from fuwu.fields.registry.schemas import FieldCreate
 from fuwu.tickets.models import Ticket
+from fuwu.tickets.types import service as ticket_types
 
 from .conftest import Login, csrf_of
 
@@ -35,11 +34,8 @@ pytestmark = pytest.mark.filterwarnings(
 
 @pytest.fixture
 def app(make_app: Callable[..., FastAPI]) -> FastAPI:
-    """The app on SQLite and PostgreSQL, with the form-engine pages mounted (once)."""
-    application = make_app()
-    if not any(getattr(r, "path", "") == "/admin/forms" for r in application.routes):
-        application.include_router(fields_views.router)
-    return application
+    """The app on SQLite and PostgreSQL."""
+    return make_app()
 
 
 @pytest.fixture(autouse=True)

@@ -28,14 +28,14 @@ from fuwu.config import Settings
 from fuwu.customers.models import Contact
 from fuwu.db import transaction
 from fuwu.demo import forms as demo_forms
-from fuwu.fields import render as fields_render
-from fuwu.fields import ticket_types
-from fuwu.fields.schemas import TicketTypeUpdate
+from fuwu.fields.forms import render as fields_render
 from fuwu.kit.time import utcnow
 from fuwu.tickets import messages as messages_service
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets.models import Attachment, StatusLink, Ticket, TicketEvent
 from fuwu.tickets.schemas import TicketUpdate
+from fuwu.tickets.types import service as ticket_types
+from fuwu.tickets.types.schemas import TicketTypeUpdate
 from support_images import image_bytes
 
 FILLED = {

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from fuwu.db import transaction
-from fuwu.fields import ticket_types
+from fuwu.tickets.types import service as ticket_types
 from support_fields import engineer_type
 
 from .conftest import LiveServer, log_in

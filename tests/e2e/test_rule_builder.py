@@ -11,8 +11,8 @@ from sqlalchemy import select
 from fuwu.configs import service as configs
 from fuwu.db import transaction
 from fuwu.demo import forms as demo_forms
-from fuwu.fields import ticket_types
-from fuwu.fields.models import TicketType
+from fuwu.tickets.types import service as ticket_types
+from fuwu.tickets.types.models import TicketType
 
 from .conftest import LiveServer, log_in
 

@@ -10,11 +10,12 @@ from playwright.sync_api import Page, expect
 
 from fuwu.auth.principal import Principal
 from fuwu.db import transaction
-from fuwu.fields import service as fields_service
-from fuwu.fields import ticket_types
-from fuwu.fields.schemas import FieldCreate, TicketTypeCreate
+from fuwu.fields.registry import service as fields_service
+from fuwu.fields.registry.schemas import FieldCreate
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets.schemas import TicketCreate
+from fuwu.tickets.types import service as ticket_types
+from fuwu.tickets.types.schemas import TicketTypeCreate
 
 from .conftest import LiveServer, log_in
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from fuwu.db import transaction
 from fuwu.demo import forms as demo_forms
-from fuwu.fields.models import TicketType
 from fuwu.tickets.models import Attachment, Ticket, TicketEvent
+from fuwu.tickets.types.models import TicketType
 
 from .conftest import LiveServer, log_in
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from fuwu.conditions.schema import Kind
 from fuwu.errors import ValidationFailed
-from fuwu.fields import formula_parse as msg
-from fuwu.fields.formula import (
+from fuwu.fields.formulas import parser as msg
+from fuwu.fields.formulas.language import (
     DECIMAL_CONTEXT,
     Formula,
     FormulaError,
@@ -26,7 +26,7 @@ from fuwu.fields.formula import (
     parse,
     references,
 )
-from fuwu.fields.formula_parse import Binary, Literal, Ref, walk
+from fuwu.fields.formulas.parser import Binary, Literal, Ref, walk
 from fuwu.kit.i18n import catalogue, gettext
 from fuwu.kit.workdays import ChinaCalendar, WeekdayCalendar
 
@@ -208,8 +208,8 @@ def test_every_message_has_chinese_with_the_same_placeholders(message: str) -> N
 
 
 def test_source_has_no_eval() -> None:
-    source_dir = Path(__file__).resolve().parents[2] / "src" / "fuwu" / "fields"
-    for name in ("formula.py", "formula_parse.py"):
+    source_dir = Path(__file__).resolve().parents[2] / "src" / "fuwu" / "fields" / "formulas"
+    for name in ("language.py", "parser.py"):
         text = (source_dir / name).read_text(encoding="utf-8")
         assert not re.search(r"(?<![\w.])(eval|exec|compile)\(|import ast\b|literal_eval", text), (
             name

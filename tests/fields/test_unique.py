@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from fuwu.fields import ticket_types
+from fuwu.fields.forms import checks as form_checks
 
 from .test_forms_api import _l, field
 
@@ -77,7 +77,7 @@ def test_a_unique_index_holds_the_line_when_the_check_is_raced(
     checked = _create(client, admin, "SN-9")
     assert checked.status_code == 422  # the service's own check, when nobody races it
     # Two transactions that both passed that check: the second insert meets the index.
-    monkeypatch.setattr(ticket_types, "_check_unique", lambda *args, **kwargs: [])
+    monkeypatch.setattr(form_checks, "_check_unique", lambda *args, **kwargs: [])
     raced = _create(client, admin, "SN-9")
     assert raced.status_code == 409, raced.text
     [error] = raced.json()["error"]["fields"]

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from fuwu.fields import types
-from fuwu.fields.types import FieldSpec
+from fuwu.fields.registry import types
+from fuwu.fields.registry.types import FieldSpec
 from fuwu.kit.jsonsql import from_json_value, to_json_value
 
 SHANGHAI = timezone(timedelta(hours=8))

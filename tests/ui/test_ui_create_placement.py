@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from fuwu.db import transaction
-from fuwu.fields import service as fields_service
+from fuwu.fields.registry import service as fields_service
 from support_fields import add_field, publish_type
 
 from .conftest import Browser

@@ -1,6 +1,6 @@
 """Custom fields in the ticket UI: the type picker and live logic of the new-ticket form,
 errors under their fields, the details panel and its edit form (with the 409), the customer
-portal's own layout, and the shared renderer (`fuwu.fields.render`); on both databases."""
+portal's own layout, and the shared renderer (`fuwu.fields.forms.render`); on both databases."""
 
 from __future__ import annotations
 
@@ -21,14 +21,17 @@ from fuwu.auth.schemas import UserCreate
 from fuwu.customers import service as customers_service
 from fuwu.customers.schemas import ContactCreate
 from fuwu.db import transaction
-from fuwu.fields import entities, render, ticket_types
-from fuwu.fields import service as fields_service
-from fuwu.fields.forms import Form, compile_form
-from fuwu.fields.schemas import FieldCreate, TicketTypeCreate
-from fuwu.fields.types import FieldSpec
+from fuwu.fields.forms import render
+from fuwu.fields.forms.compile import Form, compile_form
+from fuwu.fields.registry import entities
+from fuwu.fields.registry import service as fields_service
+from fuwu.fields.registry.schemas import FieldCreate
+from fuwu.fields.registry.types import FieldSpec
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets.models import Ticket, TicketEvent
 from fuwu.tickets.schemas import TicketCreate, TicketUpdate
+from fuwu.tickets.types import service as ticket_types
+from fuwu.tickets.types.schemas import TicketTypeCreate
 
 from .conftest import PASSWORD, Browser, sign_in
 

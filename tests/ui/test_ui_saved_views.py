@@ -15,11 +15,12 @@ from fuwu.auth import service as auth_service
 from fuwu.auth.principal import Principal
 from fuwu.auth.schemas import TeamCreate, UserCreate
 from fuwu.db import transaction
-from fuwu.fields import service as fields_service
-from fuwu.fields import ticket_types
-from fuwu.fields.schemas import FieldCreate, TicketTypeCreate
+from fuwu.fields.registry import service as fields_service
+from fuwu.fields.registry.schemas import FieldCreate
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets.schemas import TicketCreate
+from fuwu.tickets.types import service as ticket_types
+from fuwu.tickets.types.schemas import TicketTypeCreate
 
 from .conftest import PASSWORD, Browser, sign_in
 

@@ -84,6 +84,20 @@ def require_scope(principal: Principal, scope: str) -> None:
         raise PermissionDenied("This API token lacks the scope '%(scope)s'.", scope=scope)
 
 
+def staff_only(actor: Principal) -> Principal:
+    """The actor, if staff; an API route's check beside its token scope."""
+    if not actor.is_staff:
+        raise PermissionDenied()
+    return actor
+
+
+def admin_only(actor: Principal) -> Principal:
+    """The actor, if an administrator."""
+    if not actor.is_admin:
+        raise PermissionDenied()
+    return actor
+
+
 def optional_user(request: Request, session: DbSession, settings: SettingsDep) -> Principal | None:
     """The signed-in browser user, or None."""
     cookie = request.cookies.get(SESSION_COOKIE)

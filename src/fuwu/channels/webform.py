@@ -24,9 +24,7 @@ from sqlalchemy.orm import Session
 from fuwu.auth.models import LoginAttempt
 from fuwu.auth.principal import Principal
 from fuwu.errors import FieldError, NotFound, RateLimited, ValidationFailed
-from fuwu.fields import ticket_types
-from fuwu.fields.forms import Form
-from fuwu.fields.models import TicketType
+from fuwu.fields.forms.compile import Form
 from fuwu.kit.contact_points import normalise_email, normalise_phone
 from fuwu.kit.storage import LocalStore
 from fuwu.kit.time import utcnow
@@ -36,6 +34,8 @@ from fuwu.tickets import service as tickets_service
 from fuwu.tickets import status_links
 from fuwu.tickets.models import Message, Ticket
 from fuwu.tickets.schemas import TicketCreate
+from fuwu.tickets.types import service as ticket_types
+from fuwu.tickets.types.models import TicketType
 from fuwu.tickets.uploads import FileRules, Upload, image_keys, stage, upload_errors
 from fuwu.web.errors import from_pydantic
 

@@ -17,11 +17,11 @@ from fuwu.channels import webform
 from fuwu.channels.webform import SURFACE, Submission
 from fuwu.config import Settings
 from fuwu.errors import FieldError, RateLimited, ValidationFailed
-from fuwu.fields import render as fields_render
-from fuwu.fields.forms import Form
-from fuwu.fields.models import TicketType
+from fuwu.fields.forms import render as fields_render
+from fuwu.fields.forms.compile import Form
 from fuwu.kit.i18n import LOCALES, gettext, negotiate
 from fuwu.tickets.statuses import DEFAULT_STATUSES
+from fuwu.tickets.types.models import TicketType
 from fuwu.tickets.uploads import Upload, posted_files
 from fuwu.web import forms as web_forms
 from fuwu.web import templating

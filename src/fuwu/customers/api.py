@@ -22,7 +22,7 @@ from fuwu.customers.schemas import (
     OrganisationRead,
     OrganisationUpdate,
 )
-from fuwu.fields import filters as fields_filters
+from fuwu.fields.forms import filters as fields_filters
 from fuwu.kit.ids import Cursor, Id
 from fuwu.web.deps import DbSession, SettingsDep
 from fuwu.web.downloads import csv_response

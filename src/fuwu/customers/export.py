@@ -1,5 +1,5 @@
 """Customers and organisations as CSV for Excel, their custom fields as columns
-(`fields.csv_export`), filtered like their lists."""
+(`fields.forms.csv_export`), filtered like their lists."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from fuwu.auth.principal import Principal
 from fuwu.customers import service as customers_service
 from fuwu.customers.models import Contact, Organisation
-from fuwu.fields import csv_export
+from fuwu.fields.forms import csv_export
 from fuwu.kit.i18n import gettext
 
 MAX_ROWS = csv_export.MAX_ROWS

@@ -11,8 +11,8 @@ from sqlalchemy import Table
 
 from fuwu.conditions.schema import Kind
 from fuwu.customers.models import Asset, Contact, Organisation
-from fuwu.fields import entities
-from fuwu.fields.entities import Entity, SystemField
+from fuwu.fields.registry import entities
+from fuwu.fields.registry.entities import Entity, SystemField
 
 
 def _f(key: str, kind: Kind, zh: str, en: str, column: object, **kw: Any) -> SystemField:

@@ -20,7 +20,7 @@ from fuwu.customers.schemas import (
 )
 from fuwu.db import insert_ignoring_conflicts
 from fuwu.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
-from fuwu.fields import entity_forms
+from fuwu.fields.forms import records as entity_forms
 from fuwu.kit.contact_points import normalise_email, normalise_phone
 
 CONTACT_FIELDS = (
@@ -426,7 +426,7 @@ def _custom(
     record_id: int | None,
     timezone: str,
 ) -> dict[str, Any]:
-    """The custom values to store, as the entity's form makes them (`fields.entity_forms`)."""
+    """The custom values to store, as the entity's form makes them (`fields.forms.records`)."""
     return entity_forms.apply(
         session, entity=entity, submitted=submitted, previous=previous, record_id=record_id,
         timezone=timezone, actor_id=actor.user_id,

@@ -24,7 +24,7 @@ from fuwu.customers.schemas import (
     OrganisationUpdate,
 )
 from fuwu.errors import ValidationFailed
-from fuwu.fields.forms import Form
+from fuwu.fields.forms.compile import Form
 from fuwu.kit.ids import Id, parse_id
 from fuwu.web import forms
 from fuwu.web.deps import DbSession

@@ -1,5 +1,5 @@
 """Custom fields on the customer and organisation pages: the inputs of the entity's form
-(`fields.entity_forms`), the values posted back, and the values shown on the detail page."""
+(`fields.forms.records`), the values posted back, and the values shown on the detail page."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from starlette.datastructures import FormData
 
 from fuwu.auth.principal import Principal
 from fuwu.errors import ValidationFailed
-from fuwu.fields import entity_forms
-from fuwu.fields import render as fields_render
-from fuwu.fields.display import display
-from fuwu.fields.forms import Form
+from fuwu.fields.forms import records as entity_forms
+from fuwu.fields.forms import render as fields_render
+from fuwu.fields.forms.compile import Form
+from fuwu.fields.forms.display import display
 from fuwu.web.errors import locale_of
 
 

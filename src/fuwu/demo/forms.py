@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fuwu.auth.principal import Principal
-from fuwu.fields import service as fields_service
-from fuwu.fields import ticket_types
-from fuwu.fields.schemas import FieldCreate, TicketTypeCreate
+from fuwu.fields.registry import service as fields_service
+from fuwu.fields.registry.schemas import FieldCreate
+from fuwu.tickets.types import service as ticket_types
+from fuwu.tickets.types.schemas import TicketTypeCreate
 
 
 def _choices(*pairs: tuple[str, str, str]) -> list[dict[str, Any]]:

@@ -7,9 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 
 from fuwu.audit import service as audit
-from fuwu.auth.deps import scoped
+from fuwu.auth.deps import admin_only, scoped
 from fuwu.auth.principal import Principal
-from fuwu.errors import PermissionDenied
 from fuwu.jobs import service as jobs_service
 from fuwu.kit.ids import Id
 from fuwu.system.schemas import JobRead
@@ -20,12 +19,6 @@ Admin = Annotated[Principal, Depends(scoped("users:write"))]
 State = Literal["queued", "running", "done", "dead"]
 
 
-def _admin(actor: Principal) -> Principal:
-    if not actor.is_admin:
-        raise PermissionDenied()
-    return actor
-
-
 @router.get("/jobs", response_model=list[JobRead])
 def list_jobs(
     session: DbSession,
@@ -34,14 +27,14 @@ def list_jobs(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> object:
     """Jobs newest first; `state=dead` is the dead-letter list."""
-    _admin(actor)
+    admin_only(actor)
     return jobs_service.list_jobs(session, state=state, limit=limit)
 
 
 @router.post("/jobs/{job_id}/retry", response_model=JobRead)
 def retry_job(job_id: Id, session: DbSession, actor: Admin) -> object:
     """Queue a dead or failed job again with a fresh set of attempts."""
-    _admin(actor)
+    admin_only(actor)
     job = jobs_service.retry(session, job_id)
     audit.record(
         session,

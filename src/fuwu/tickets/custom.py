@@ -13,10 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fuwu.errors import FieldError, NotFound, ValidationFailed
-from fuwu.fields import ticket_types, types
-from fuwu.fields.forms import Form
-from fuwu.fields.models import TicketType
-from fuwu.fields.validation import clearing, validate, variables_for
+from fuwu.fields.forms import checks as form_checks
+from fuwu.fields.forms.compile import Form
+from fuwu.fields.forms.validation import clearing, validate, variables_for
+from fuwu.fields.registry import types
+from fuwu.tickets.types import service as ticket_types
+from fuwu.tickets.types.models import TicketType
 
 GENERAL = "general"  # the built-in type without a form
 
@@ -88,7 +90,7 @@ def on_create(
             )
         return {}, None
     _refuse_unoffered(form, surface, submitted)
-    values = ticket_types.apply(
+    values = form_checks.apply(
         session, form=form, surface=surface, submitted=submitted, system=system, previous=None,
         variables=variables_for(actor_id, timezone),
     )  # fmt: skip
@@ -124,7 +126,7 @@ def on_update(
             )
         return dict(previous), None
     _refuse_unoffered(form, surface, submitted)
-    values = ticket_types.apply(
+    values = form_checks.apply(
         session, form=form, surface=surface, submitted=submitted, system=system,
         previous=previous, variables=variables_for(actor_id, timezone), record_id=ticket_id,
     )  # fmt: skip

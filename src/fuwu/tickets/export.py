@@ -1,5 +1,5 @@
 """Tickets as a CSV file that opens cleanly in Excel, custom fields included
-(`fields.csv_export`): the ticket's own columns, then its custom fields; a customer gets only
+(`fields.forms.csv_export`): the ticket's own columns, then its custom fields; a customer gets only
 what the portal layout of each ticket's form shows."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
 from fuwu.auth.principal import Principal
-from fuwu.fields import csv_export
+from fuwu.fields.forms import csv_export
 from fuwu.kit.i18n import gettext
 from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import repository

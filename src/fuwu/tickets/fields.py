@@ -10,11 +10,14 @@ from typing import Any, cast, get_args
 from sqlalchemy import Column, Table
 
 from fuwu.conditions.schema import Kind
-from fuwu.fields import entities
-from fuwu.fields.entities import Entity, SystemField
+from fuwu.fields.registry import entities
+from fuwu.fields.registry import service as fields_service
+from fuwu.fields.registry.entities import Entity, SystemField
+from fuwu.tickets import saved_views
 from fuwu.tickets.models import Ticket
 from fuwu.tickets.schemas import Channel, Priority
 from fuwu.tickets.statuses import CATEGORIES
+from fuwu.tickets.types import service as ticket_types
 
 T = Ticket.__table__.c
 
@@ -76,5 +79,8 @@ ENTITY = Entity(
 
 
 def register() -> None:
-    """Make tickets an entity of the field registry (`create_app` and the CLI call this)."""
+    """Make tickets an entity of the field registry, and tell the registry where ticket forms
+    and saved views use a field (`create_app` and the CLI call this)."""
     entities.register(ENTITY)
+    fields_service.register_usages(ticket_types.form_usages)
+    fields_service.register_usages(saved_views.view_usages)

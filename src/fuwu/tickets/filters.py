@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import Session
 
 from fuwu.conditions.schema import FieldRef
-from fuwu.fields import entities
-from fuwu.fields import filters as entity_filters
-from fuwu.fields.validation import variables_for
+from fuwu.fields.forms import filters as entity_filters
+from fuwu.fields.forms.validation import variables_for
+from fuwu.fields.registry import entities
 from fuwu.tickets.models import Ticket
 
 

@@ -3,7 +3,7 @@
 Agents keep personal views; administrators and supervisors may share one with a team they
 belong to (administrators: any team) or with every agent. Only the owner or an administrator
 changes a view. A view records which fields it uses, so the field registry lists it before a
-field is archived, deleted or retyped (`fields.service.USAGE_FINDERS`).
+field is archived, deleted or retyped (`view_usages`, registered by `tickets.fields.register`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from fuwu.auth.principal import Principal
 from fuwu.conditions import tree as conditions
 from fuwu.conditions.exceptions import InvalidCondition
 from fuwu.errors import NotFound, PermissionDenied, ValidationFailed, field_error
-from fuwu.fields import service as fields_service
-from fuwu.fields.schemas import Usage
-from fuwu.fields.validation import variables_for
+from fuwu.fields.forms.validation import variables_for
+from fuwu.fields.registry.schemas import Usage
 from fuwu.kit.time import utcnow
 from fuwu.tickets import filters as ticket_filters
 from fuwu.tickets import repository
@@ -202,7 +201,7 @@ def uses(view: SavedView, key: str) -> bool:
     return key in set(_fields_in(view.condition)) or view.sort.lstrip("-+ ") == key
 
 
-def _view_usages(session: Session, entity: str, key: str) -> list[Usage]:
+def view_usages(session: Session, entity: str, key: str) -> list[Usage]:
     """Saved views that filter or sort on a ticket field; each keeps the field in use."""
     if entity != "ticket":
         return []
@@ -211,10 +210,6 @@ def _view_usages(session: Session, entity: str, key: str) -> list[Usage]:
         for view in session.scalars(select(SavedView).order_by(SavedView.id))
         if uses(view, key)
     ]
-
-
-if _view_usages not in fields_service.USAGE_FINDERS:
-    fields_service.USAGE_FINDERS.append(_view_usages)
 
 
 def applied(

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from fuwu.auth.deps import Csrf, UiStaff, UiUser
 from fuwu.errors import Conflict, ValidationFailed
-from fuwu.fields import render as fields_render
+from fuwu.fields.forms import render as fields_render
 from fuwu.kit.ids import Id, parse_id
 from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import service as tickets_service

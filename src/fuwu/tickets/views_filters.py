@@ -29,10 +29,11 @@ from fuwu.conditions.exceptions import InvalidCondition
 from fuwu.conditions.nodes import KINDS, PYTHON_ONLY, Op
 from fuwu.conditions.schema import Kind
 from fuwu.errors import DomainError, ValidationFailed
-from fuwu.fields import designer, entities, types
-from fuwu.fields import service as fields_service
-from fuwu.fields.forms import spec_of
-from fuwu.fields.validation import variables_for
+from fuwu.fields.designer import edits as designer
+from fuwu.fields.forms.validation import variables_for
+from fuwu.fields.registry import entities, types
+from fuwu.fields.registry import service as fields_service
+from fuwu.fields.registry.types import spec_of
 from fuwu.kit.i18n import gettext
 from fuwu.kit.ids import Id, parse_id
 from fuwu.tickets import filters as ticket_filters

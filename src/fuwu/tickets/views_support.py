@@ -1,7 +1,7 @@
 """What the ticket pages share: page-or-fragment rendering, pickers, the ticket page's context,
 the conflict message, and the custom-field parts (forms, type choices, sections, details).
 
-Custom fields are drawn by `fuwu.fields.render` from the type's form for the caller's surface
+Custom fields are drawn by `fuwu.fields.forms.render` from the type's form for the caller's surface
 (agents: agent_create / agent_edit, customers: portal).
 """
 
@@ -23,10 +23,9 @@ from fuwu.auth import service as auth_service
 from fuwu.auth.principal import Principal
 from fuwu.customers import service as customers_service
 from fuwu.errors import DomainError, FieldError
-from fuwu.fields import display as fields_display
-from fuwu.fields import render as fields_render
-from fuwu.fields import ticket_types
-from fuwu.fields.forms import Form
+from fuwu.fields.forms import display as fields_display
+from fuwu.fields.forms import render as fields_render
+from fuwu.fields.forms.compile import Form
 from fuwu.kit.i18n import gettext
 from fuwu.kit.ids import Id, parse_id
 from fuwu.tickets import custom as custom_fields
@@ -34,6 +33,7 @@ from fuwu.tickets import messages as messages_service
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets.models import Ticket
 from fuwu.tickets.statuses import DEFAULT_STATUSES, PRIORITIES
+from fuwu.tickets.types import service as ticket_types
 from fuwu.web import forms
 from fuwu.web.errors import locale_of
 from fuwu.web.templating import is_htmx, page

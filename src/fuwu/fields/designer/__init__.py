@@ -1,0 +1,1 @@
+"""The administrator's tools: field registry pages, the field editor, form designer edits."""

@@ -1,0 +1,1 @@
+"""Forms: compiled once from a definition, then validated, drawn, shown, filtered, exported."""

@@ -1,0 +1,1 @@
+"""The computed-field formula language: parsed, type-checked, evaluated; never `eval`."""

@@ -1,0 +1,1 @@
+"""The field registry: which custom fields each entity has, their types and options."""

@@ -1,0 +1,1 @@
+"""Ticket types: their settings, versioned forms (draft, publish, history) and designer pages."""
