@@ -22,12 +22,12 @@ from typing import Any
 from sqlalchemy import select
 
 from bench.dataset import SIZES, Target, exists
+from fuwu import wiring
 from fuwu.auth.principal import Principal
 from fuwu.db import make_engine, make_sessionmakers, transaction
 from fuwu.fields.registry import service as fields_service
 from fuwu.fields.registry.models import FieldDef
 from fuwu.fields.registry.schemas import FieldCreate
-from fuwu.tickets import fields as ticket_fields
 from fuwu.tickets import filters as ticket_filters
 from fuwu.tickets import repository
 
@@ -73,7 +73,7 @@ def _report(name: str, times: list[float]) -> str:
 
 
 def main() -> None:
-    ticket_fields.register()
+    wiring.register()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--size", choices=tuple(SIZES), default="100k")

@@ -25,8 +25,7 @@ from sqlalchemy import Engine, create_engine, pool, text
 from sqlalchemy.engine import make_url
 
 import fuwu.app
-import fuwu.customers.fields
-import fuwu.tickets.fields
+import fuwu.wiring
 from fuwu import migrate
 from fuwu.auth import access, passwords
 from fuwu.auth import service as auth_service
@@ -76,9 +75,8 @@ passwords.use_fast_hashing()
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql: runs against PostgreSQL")
-    # Tests that use the services without an app need the ticket entity, as create_app has it.
-    fuwu.tickets.fields.register()
-    fuwu.customers.fields.register()
+    # Tests that use the services without an app need the entities, as create_app has them.
+    fuwu.wiring.register()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -15,8 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse, JSONResponse
 
-from fuwu import migrate as migrations
-from fuwu import tasks
+from fuwu import wiring
 from fuwu.auth import admin_views as auth_admin_views
 from fuwu.auth import api as auth_api
 from fuwu.auth import deps as auth_deps
@@ -25,7 +24,6 @@ from fuwu.auth import views as auth_views
 from fuwu.channels import webform_views as channels_webform_views
 from fuwu.config import Settings
 from fuwu.customers import api as customers_api
-from fuwu.customers import fields as customers_fields
 from fuwu.customers import views as customers_views
 from fuwu.db import make_engine, make_sessionmakers, ping, transaction
 from fuwu.fields.deciders import Decider
@@ -39,7 +37,6 @@ from fuwu.tickets import api as tickets_api
 from fuwu.tickets import bulk_api as tickets_bulk_api
 from fuwu.tickets import customer_views as tickets_customer_views
 from fuwu.tickets import engines as tickets_engines
-from fuwu.tickets import fields as tickets_fields
 from fuwu.tickets import saved_views_api as tickets_saved_views_api
 from fuwu.tickets import views as tickets_views
 from fuwu.tickets.schemas import TicketCreate
@@ -69,10 +66,7 @@ def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = Non
     settings = settings.with_secret()
     engine = make_engine(settings.db_url, pool_size=settings.db_pool_size)
     reader, writer = make_sessionmakers(engine, info=tickets_engines.session_info(deciders))
-    migrations.load_models()
-    tasks.register_all()
-    tickets_fields.register()
-    customers_fields.register()
+    wiring.register()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -13,7 +13,6 @@ import typer
 from pydantic import ValidationError
 
 from fuwu import migrate as migrations
-from fuwu import tasks
 from fuwu.auth import access
 from fuwu.auth import service as auth_service
 from fuwu.auth.principal import Principal
@@ -94,7 +93,6 @@ def worker(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    tasks.register_all()
     writer = writer_for(settings)
     runner = Worker(
         writer, lease_seconds=settings.job_lease_seconds, poll_seconds=settings.worker_poll_seconds

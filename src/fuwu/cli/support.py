@@ -7,13 +7,11 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fuwu import migrate as migrations
+from fuwu import wiring
 from fuwu.config import Settings
-from fuwu.customers import fields as customers_fields
 from fuwu.db import make_engine, make_sessionmakers
 from fuwu.errors import DomainError
 from fuwu.tickets import engines as tickets_engines
-from fuwu.tickets import fields as tickets_fields
 
 
 def load_settings() -> Settings:
@@ -29,9 +27,7 @@ def load_settings() -> Settings:
 
 
 def writer_for(settings: Settings) -> sessionmaker[Session]:
-    migrations.load_models()
-    tickets_fields.register()
-    customers_fields.register()
+    wiring.register()
     engine = make_engine(settings.db_url, pool_size=2)
     return make_sessionmakers(engine, info=tickets_engines.session_info())[1]
 

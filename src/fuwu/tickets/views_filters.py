@@ -32,8 +32,7 @@ from fuwu.errors import DomainError, ValidationFailed
 from fuwu.fields.designer import edits as designer
 from fuwu.fields.forms.validation import variables_for
 from fuwu.fields.registry import entities, types
-from fuwu.fields.registry import service as fields_service
-from fuwu.fields.registry.types import spec_of
+from fuwu.fields.registry.catalog import catalog
 from fuwu.kit.i18n import gettext
 from fuwu.kit.ids import Id, parse_id
 from fuwu.tickets import filters as ticket_filters
@@ -84,13 +83,12 @@ def field_choices(session: Session, locale: str) -> list[FieldChoice]:
         for k, f in (entity.system.items() if entity else [])
         if f.column is not None
     ]
-    for row in fields_service.list_fields(session, "ticket"):
-        spec = spec_of(row)
+    for spec in catalog(session, "ticket").active_specs():
         kind = types.kind_of(spec)
         if kind is not None:
-            label = row.label.get(locale) or row.label.get("en") or row.key
-            options = tuple(designer.option_labels(row.options, locale))
-            found.append(FieldChoice(row.key, label, kind, row.filterable, options))
+            label = spec.label.get(locale) or spec.label.get("en") or spec.key
+            options = tuple(designer.option_labels(spec.options, locale))
+            found.append(FieldChoice(spec.key, label, kind, spec.filterable, options))
     return found
 
 

@@ -17,12 +17,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fuwu.fields.registry import cascade
-from fuwu.fields.registry.models import ACTIVE, FieldDef
-from fuwu.fields.registry.types import FieldSpec, spec_of
+from fuwu.fields.registry.catalog import catalog
+from fuwu.fields.registry.types import FieldSpec
 from fuwu.kit.i18n import gettext
 
 MAX_ROWS = 50_000
@@ -32,12 +31,7 @@ def custom_specs(
     session: Session, entity: str, readable: Collection[str] | None = None
 ) -> list[FieldSpec]:
     """The entity's active custom fields in registry order (only `readable` ones if given)."""
-    rows = session.scalars(
-        select(FieldDef)
-        .where(FieldDef.entity == entity, FieldDef.status == ACTIVE)
-        .order_by(FieldDef.position, FieldDef.id)
-    )
-    return [spec_of(f) for f in rows if readable is None or f.key in readable]
+    return catalog(session, entity).active_specs(readable)
 
 
 def write(

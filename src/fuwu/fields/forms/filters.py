@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from fuwu.conditions import tree as conditions
@@ -19,8 +19,7 @@ from fuwu.errors import ValidationFailed
 from fuwu.fields.forms.compile import custom_refs
 from fuwu.fields.forms.validation import variables_for
 from fuwu.fields.registry import entities
-from fuwu.fields.registry.models import FieldDef
-from fuwu.fields.registry.types import spec_of
+from fuwu.fields.registry.catalog import catalog
 
 MAX_FILTER = 20_000  # characters of JSON
 
@@ -32,8 +31,8 @@ def schema(
     fields (only the `readable` ones when given)."""
     entity = entities.get(entity_name)
     assert entity is not None, f"the {entity_name} entity is not registered"
-    rows = session.scalars(select(FieldDef).where(FieldDef.entity == entity_name))
-    specs = {r.key: spec_of(r) for r in rows if readable is None or r.key in readable}
+    every = catalog(session, entity_name).specs
+    specs = {k: s for k, s in every.items() if readable is None or k in readable}
     return {**entity.system_refs(), **custom_refs(entity, specs)}
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fuwu.errors import ValidationFailed, field_error
@@ -20,8 +19,7 @@ from fuwu.fields.forms import checks as form_checks
 from fuwu.fields.forms.compile import Form, compile_form
 from fuwu.fields.forms.validation import variables_for
 from fuwu.fields.registry import entities
-from fuwu.fields.registry.models import ACTIVE, FieldDef
-from fuwu.fields.registry.types import spec_of
+from fuwu.fields.registry.catalog import catalog
 
 FILE_TYPES = frozenset({"attachment", "image", "signature"})
 SURFACES = ("agent_create", "agent_edit")
@@ -33,17 +31,11 @@ def form_of(session: Session, entity: str, timezone: str) -> Form | None:
     registered = entities.get(entity)
     if registered is None:
         return None
-    of_entity = (FieldDef.entity == entity, FieldDef.status == ACTIVE)
-    changed, count = session.execute(
-        select(func.max(FieldDef.updated_at), func.count(FieldDef.id)).where(*of_entity)
-    ).one()
-    cache_key = (str(session.get_bind().engine.url), entity, changed, count, timezone)
+    fields = catalog(session, entity)
+    cache_key = (str(session.get_bind().engine.url), entity, *fields.stamp, timezone)
     if cache_key in _CACHE:
         return _CACHE[cache_key]
-    rows = session.scalars(
-        select(FieldDef).where(*of_entity).order_by(FieldDef.position, FieldDef.id)
-    )
-    specs = {r.key: spec_of(r) for r in rows if r.type not in FILE_TYPES}
+    specs = {s.key: s for s in fields.active_specs() if s.type not in FILE_TYPES}
     form = None
     if specs:
         keys = list(specs)

@@ -17,10 +17,10 @@ from fuwu.configs.models import ConfigVersion
 from fuwu.errors import Conflict, FieldError, NotFound, ValidationFailed
 from fuwu.fields.forms.compile import Form, compile_form
 from fuwu.fields.forms.schemas import FormDefinition
-from fuwu.fields.registry import entities, types
-from fuwu.fields.registry.models import ACTIVE, FieldDef
+from fuwu.fields.registry import entities
+from fuwu.fields.registry.catalog import catalog
+from fuwu.fields.registry.models import FieldDef
 from fuwu.fields.registry.schemas import Usage
-from fuwu.fields.registry.types import spec_of
 from fuwu.tickets.types.models import TicketType
 from fuwu.tickets.types.schemas import TicketTypeCreate, TicketTypeUpdate
 from fuwu.web.errors import from_pydantic
@@ -96,11 +96,6 @@ def update_type(session: Session, *, actor: Actor, key: str, data: TicketTypeUpd
     return row
 
 
-def _specs(session: Session, entity: str) -> dict[str, types.FieldSpec]:
-    rows = session.scalars(select(FieldDef).where(FieldDef.entity == entity))
-    return {r.key: spec_of(r) for r in rows}
-
-
 def parse_definition(definition: Mapping[str, Any]) -> FormDefinition:
     """The definition's shape, or ValidationFailed naming each wrong part (`definition.…`)."""
     try:
@@ -120,18 +115,14 @@ def check_definition(
     if entity is None:  # pragma: no cover - tickets registers itself at import
         raise Conflict("Tickets are not loaded.")
     parsed = parse_definition(definition)
-    specs = _specs(session, "ticket")
+    fields = catalog(session, "ticket")
+    specs = fields.specs
     errors: list[FieldError] = []
     for i, item in enumerate(parsed.fields):
         spec_row = specs.get(item.key)
         if spec_row is None:
             errors.append({"field": f"fields[{i}].key", "code": "not_found", "params": {}})
-    active = {
-        r.key
-        for r in session.scalars(
-            select(FieldDef).where(FieldDef.entity == "ticket", FieldDef.status == ACTIVE)
-        )
-    }
+    active = set(fields.active)
     own = {f.key for f in parsed.fields}
     for surface, sections in parsed.layouts.items():
         for s, section in enumerate(sections):

@@ -14,8 +14,7 @@ from fuwu.conditions.schema import Kind
 from fuwu.errors import FIELD_MESSAGES, DomainError, ValidationFailed
 from fuwu.fields.designer import edits as designer
 from fuwu.fields.registry import entities, types
-from fuwu.fields.registry import service as fields_service
-from fuwu.fields.registry.types import spec_of
+from fuwu.fields.registry.catalog import catalog
 from fuwu.kit.i18n import gettext
 from fuwu.tickets.types import service as ticket_types
 from fuwu.web.errors import field_message, from_pydantic
@@ -36,8 +35,8 @@ def kinds_of(session: Session) -> dict[str, Kind | None]:
     found: dict[str, Kind | None] = {
         k: f.kind for k, f in (entity.system.items() if entity else [])
     }
-    for row in fields_service.list_fields(session, "ticket"):
-        found[row.key] = types.kind_of(spec_of(row))
+    for spec in catalog(session, "ticket").active_specs():
+        found[spec.key] = types.kind_of(spec)
     return found
 
 
@@ -45,8 +44,8 @@ def labels_of(session: Session, locale: str) -> dict[str, str]:
     """Key → label of every system and custom ticket field (archived ones too)."""
     entity = entities.get("ticket")
     found = {k: f.label.get(locale) or k for k, f in (entity.system.items() if entity else [])}
-    for row in fields_service.list_fields(session, "ticket", archived=True):
-        found[row.key] = row.label.get(locale) or row.label.get("en") or row.key
+    for key, spec in catalog(session, "ticket").specs.items():
+        found[key] = spec.label.get(locale) or spec.label.get("en") or key
     return found
 
 
@@ -68,10 +67,10 @@ def option_labels_of(
 ) -> dict[str, dict[str, str]]:
     """Field key → option key → label, for choice fields (and the ticket's priority)."""
     found = {"priority": {k: translate(v) for k, v in PRIORITIES.items()}}
-    for row in fields_service.list_fields(session, "ticket", archived=True):
-        choices = (row.options or {}).get("choices", [])
+    for key, spec in catalog(session, "ticket").specs.items():
+        choices = spec.options.get("choices", [])
         if choices:
-            found[row.key] = {
+            found[key] = {
                 str(c["key"]): c.get("label", {}).get(locale)
                 or c.get("label", {}).get("en")
                 or c["key"]
