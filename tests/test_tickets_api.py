@@ -848,6 +848,39 @@ def test_create_validates_its_body_after_authentication_with_named_fields(client
     assert broken.status_code == 422
 
 
+@pytest.mark.parametrize("body", [b'{"body": ""}', b"{not json", b'{"body": "ok", "to": 1}'])
+def test_a_reply_without_a_token_is_401_before_the_body_is_looked_at(client, api_as, factory, body):
+    made = client.post("/api/v1/tickets", json={"subject": "空调不制冷"},
+                       headers=api_as(factory.user(role="agent")))  # fmt: skip
+    response = client.post(f"/api/v1/tickets/{made.json()['id']}/messages", content=body,
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert response.status_code == 401
+
+
+def test_a_reply_validates_its_body_after_authentication_with_named_fields(client, api_as, factory):
+    headers = {**api_as(factory.user(role="agent")), "content-type": "application/json"}
+    made = client.post("/api/v1/tickets", json={"subject": "空调不制冷"}, headers=headers)
+    url = f"/api/v1/tickets/{made.json()['id']}/messages"
+    response = client.post(url, content=b'{"body": "", "kind": "memo"}', headers=headers)
+    assert response.status_code == 422
+    fields = {f["field"] for f in response.json()["error"]["fields"]}
+    assert fields == {"body", "kind"}
+    assert client.post(url, content=b"{not json", headers=headers).status_code == 422
+    answered = client.post(url, json={"body": "工程师明天上门"}, headers=headers)
+    assert answered.status_code == 201, answered.text
+    assert answered.json()["body"] == "工程师明天上门"
+    assert [m["body"] for m in client.get(url, headers=headers).json()] == ["工程师明天上门"]
+
+
+def test_the_reply_body_is_documented(client):
+    document = client.get("/api/openapi.json").json()
+    post = document["paths"]["/api/v1/tickets/{ticket_id}/messages"]["post"]
+    ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(document["components"]["schemas"][ref]["properties"]) == {"body", "kind"}
+    answer = post["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
+    assert answer.endswith("/MessageRead")
+
+
 def test_the_create_body_is_documented(client):
     document = client.get("/api/openapi.json").json()
     body = document["paths"]["/api/v1/tickets"]["post"]["requestBody"]

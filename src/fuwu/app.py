@@ -39,7 +39,7 @@ from fuwu.tickets import customer_views as tickets_customer_views
 from fuwu.tickets import engines as tickets_engines
 from fuwu.tickets import saved_views_api as tickets_saved_views_api
 from fuwu.tickets import views as tickets_views
-from fuwu.tickets.schemas import TicketCreate
+from fuwu.tickets.schemas import MessageCreate, TicketCreate
 from fuwu.tickets.types import api as ticket_types_api
 from fuwu.tickets.types import openapi as ticket_types_openapi
 from fuwu.tickets.types import views as ticket_types_views
@@ -185,7 +185,8 @@ def _openapi_with_forms(app: FastAPI, settings: Settings) -> None:
             extra = ticket_types_openapi.custom_schemas(session, settings.timezone)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas.update(extra)
-        schemas.update(_body_schema(TicketCreate))  # POST /tickets validates its own body
+        for own in (TicketCreate, MessageCreate):  # the routes that validate their own body
+            schemas.update(_body_schema(own))
         web_openapi.with_error_answers(document)
         return document
 

@@ -87,9 +87,9 @@ def field_message(locale: str, field: str, code: str, params: dict[str, Any]) ->
 
 
 def from_pydantic(error: Mapping[str, Any]) -> FieldError:
-    loc = [
-        str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header", "form")
-    ]
+    loc = [str(p) for p in error.get("loc", ())]
+    if loc and loc[0] in ("body", "query", "path", "header", "form"):  # where, not which field
+        loc = loc[1:]
     field = ".".join(loc)
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
