@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from fuwu.auth.schemas import TeamUpdate, UserUpdate
-from fuwu.customers.schemas import ContactUpdate, OrganisationUpdate
+from fuwu.customers.schemas import AssetUpdate, ContactUpdate, OrganisationUpdate
 from fuwu.fields.registry.schemas import FieldUpdate
 from fuwu.tickets.saved_views_schemas import SavedViewUpdate
 from fuwu.tickets.schemas import TicketUpdate
@@ -22,6 +22,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "/api/v1/teams/{team_id}": TeamUpdate,
     "/api/v1/customers/{contact_id}": ContactUpdate,
     "/api/v1/organisations/{organisation_id}": OrganisationUpdate,
+    "/api/v1/assets/{asset_id}": AssetUpdate,
     "/api/v1/views/{view_id}": SavedViewUpdate,
     "/api/v1/tickets/{ticket_id}": TicketUpdate,
     "/api/v1/fields/{field_id}": FieldUpdate,
@@ -53,6 +54,7 @@ def world(client: TestClient, factory: Any, api_as: Any) -> dict[str, Any]:
         "team_id": factory.team().id,
         "contact_id": factory.contact(email="a@example.com").id,
         "organisation_id": made("/api/v1/organisations", {"name": "Acme"})["id"],
+        "asset_id": made("/api/v1/assets", {"serial_number": "SN-1", "product": "空调"})["id"],
         "view_id": made("/api/v1/views", view)["id"],
         "ticket_id": factory.ticket().id,
         "field_id": field["id"],

@@ -11,10 +11,12 @@ from starlette.responses import Response
 from fuwu.auth.deps import scoped
 from fuwu.auth.principal import Principal
 from fuwu.config import Settings
-from fuwu.customers import export
+from fuwu.customers import assets, export
 from fuwu.customers import service as customers_service
 from fuwu.customers.schemas import (
+    AssetCreate,
     AssetRead,
+    AssetUpdate,
     ContactCreate,
     ContactRead,
     ContactUpdate,
@@ -81,7 +83,7 @@ def _export(
         where=_where(session, entity, raw_filter, actor, settings),
         locale=locale_of(request), timezone=settings.timezone,
     )  # fmt: skip
-    return csv_response(body, "customers" if entity == "contact" else "organisations")
+    return csv_response(body, export.KINDS[entity].filename)
 
 
 @router.get("/customers/export.csv", response_class=Response)
@@ -123,7 +125,60 @@ def update_customer(
 @router.get("/customers/{contact_id}/assets", response_model=list[AssetRead])
 def customer_assets(contact_id: Id, session: DbSession, actor: Reader) -> object:
     customers_service.get_contact(session, actor=actor, contact_id=contact_id)
-    return customers_service.list_assets(session, actor=actor, contact_id=contact_id)
+    return assets.list_assets(session, actor=actor, contact_id=contact_id)
+
+
+@router.get("/assets", response_model=list[AssetRead])
+def list_assets(
+    session: DbSession,
+    actor: Reader,
+    settings: SettingsDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    customer: Id | None = None,
+    organisation: Id | None = None,
+    after_id: Cursor | None = None,
+    limit: Limit = 50,
+    filter_: Filter = None,
+) -> object:
+    """Assets by id; `q` matches serial number, product or model (customers: their own)."""
+    return assets.list_assets(
+        session, actor=actor, q=q, contact_id=customer, organisation_id=organisation,
+        after_id=after_id, limit=limit, where=_where(session, "asset", filter_, actor, settings),
+    )  # fmt: skip
+
+
+@router.get("/assets/export.csv", response_class=Response)
+def export_assets(
+    request: Request,
+    session: DbSession,
+    actor: Reader,
+    settings: SettingsDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    filter_: Filter = None,
+) -> Response:
+    """The matching assets as CSV (UTF-8 with BOM, for Excel), custom fields as columns."""
+    return _export(request, session, actor, settings, "asset", q, filter_)
+
+
+@router.post("/assets", status_code=201, response_model=AssetRead)
+def create_asset(
+    data: AssetCreate, session: DbSession, actor: Writer, settings: SettingsDep
+) -> object:
+    return assets.create_asset(session, actor=actor, data=data, timezone=settings.timezone)
+
+
+@router.get("/assets/{asset_id}", response_model=AssetRead)
+def get_asset(asset_id: Id, session: DbSession, actor: Reader) -> object:
+    return assets.get_asset(session, actor=actor, asset_id=asset_id)
+
+
+@router.patch("/assets/{asset_id}", response_model=AssetRead)
+def update_asset(
+    asset_id: Id, data: AssetUpdate, session: DbSession, actor: Writer, settings: SettingsDep
+) -> object:
+    return assets.update_asset(
+        session, actor=actor, asset_id=asset_id, data=data, timezone=settings.timezone
+    )
 
 
 @router.get("/organisations", response_model=list[OrganisationRead])

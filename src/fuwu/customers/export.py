@@ -1,4 +1,4 @@
-"""Customers and organisations as CSV for Excel, their custom fields as columns
+"""Customers, organisations and assets as CSV for Excel, their custom fields as columns
 (`fields.forms.csv_export`), filtered like their lists."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from fuwu.auth.principal import Principal
+from fuwu.customers import assets
 from fuwu.customers import service as customers_service
-from fuwu.customers.models import Contact, Organisation
+from fuwu.customers.models import Asset, Contact, Organisation
 from fuwu.fields.forms import csv_export
 from fuwu.kit.i18n import gettext
 
@@ -23,6 +24,7 @@ MAX_ROWS = csv_export.MAX_ROWS
 class Kind:
     """How one kind of record is listed and which of its own columns the file has."""
 
+    filename: str
     headers: tuple[str, ...]
     listed: Callable[..., Sequence[Any]]
     own: Callable[[Any], list[Any]]
@@ -30,6 +32,7 @@ class Kind:
 
 KINDS = {
     "contact": Kind(
+        "customers",
         ("Full name", "Email", "Phone", "Organisation", "VIP level", "Province", "City",
          "District", "Address", "Tags", "Created"),
         customers_service.list_contacts,
@@ -38,9 +41,19 @@ KINDS = {
                    c.created_at],
     ),
     "organisation": Kind(
+        "organisations",
         ("Name", "VIP level", "Phone", "Address", "Tags", "Created"),
         customers_service.list_organisations,
         lambda o: [o.name, o.vip_level, o.phone, o.address, o.tags, o.created_at],
+    ),
+    "asset": Kind(
+        "assets",
+        ("Product", "Model", "Serial number", "Customer", "Organisation", "Installed",
+         "Warranty until", "Address", "Created"),
+        assets.list_assets,
+        lambda a: [a.product, a.model, a.serial_number, a.contact.name if a.contact else None,
+                   a.organisation.name if a.organisation else None, a.install_date,
+                   a.warranty_until, a.address, a.created_at],
     ),
 }  # fmt: skip
 
@@ -55,9 +68,9 @@ def records_csv(
     locale: str,
     timezone: str,
 ) -> str:
-    """The contacts or organisations that match, as CSV with their custom fields."""
+    """The records of `entity` that match, as CSV with their custom fields."""
     kind = KINDS[entity]
-    records: Sequence[Contact | Organisation] = kind.listed(
+    records: Sequence[Contact | Organisation | Asset] = kind.listed(
         session, actor=actor, q=q, where=where, limit=MAX_ROWS
     )
     rows = ((kind.own(r), r.custom or {}) for r in records)

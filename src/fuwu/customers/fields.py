@@ -56,7 +56,7 @@ ASSET = _entity("asset", Asset, [
     _f("customer", Kind.REF, "客户", "Customer", A.contact_id),
     _f("warranty_until", Kind.DATE, "保修截止", "Warranty until", A.warranty_until),
     _f("created_at", Kind.DATETIME, "创建时间", "Created", A.created_at, writable=False),
-], "serial_number", "")  # fmt: skip
+], "serial_number", "/assets/{id}")  # fmt: skip
 
 
 def register() -> None:

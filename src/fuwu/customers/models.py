@@ -97,3 +97,7 @@ class Asset(Base):
     address: Mapped[str] = mapped_column(String(300), default="")
     custom: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Loaded with the asset where they are shown (`assets.OWNERS`), never lazily.
+    contact: Mapped[Contact | None] = relationship(lazy="raise")
+    organisation: Mapped[Organisation | None] = relationship(lazy="raise")

@@ -122,6 +122,36 @@ class OrganisationRead(BaseModel):
     updated_at: datetime
 
 
+class AssetCreate(Strict):
+    serial_number: str = Field(min_length=1, max_length=64)
+    product: str = Field(min_length=1, max_length=100)
+    model: str = Field(default="", max_length=100)
+    contact_id: Id | None = None
+    organisation_id: Id | None = None
+    install_date: date | None = None
+    warranty_until: date | None = None
+    address: str = Field(default="", max_length=300)
+    custom: dict[str, Any] = Field(
+        default_factory=dict, max_length=100, description="Custom fields by key (admin-defined)"
+    )
+
+
+class AssetUpdate(Strict, Patch):
+    NULLABLE = frozenset({"contact_id", "organisation_id", "install_date", "warranty_until"})
+
+    serial_number: str | None = Field(default=None, min_length=1, max_length=64)
+    product: str | None = Field(default=None, min_length=1, max_length=100)
+    model: str | None = Field(default=None, max_length=100)
+    contact_id: Id | None = None
+    organisation_id: Id | None = None
+    install_date: date | None = None
+    warranty_until: date | None = None
+    address: str | None = Field(default=None, max_length=300)
+    custom: dict[str, Any] | None = Field(
+        default=None, max_length=100, description="Custom fields to change, by key"
+    )
+
+
 class AssetRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from fuwu.audit import service as audit
 from fuwu.auth.principal import Principal
-from fuwu.customers.models import Asset, Contact, ContactIdentity, Organisation
+from fuwu.customers.models import Contact, ContactIdentity, Organisation
 from fuwu.customers.schemas import (
     ContactCreate,
     ContactUpdate,
@@ -41,7 +41,7 @@ ORG_FIELDS = ("name", "vip_level", "phone", "address", "notes", "tags", "custom"
 TZ = "Asia/Shanghai"  # what custom date defaults are read in unless the caller says
 
 
-def _require_staff(actor: Principal) -> None:
+def require_staff(actor: Principal) -> None:
     if not actor.is_staff:
         raise PermissionDenied()
 
@@ -219,7 +219,7 @@ def list_contacts(
 ) -> Sequence[Contact]:
     """Contacts by id; q matches name, email or phone; `where` is a `filter` on any field
     (`fields.filters.where(…, "contact", …)`)."""
-    _require_staff(actor)
+    require_staff(actor)
     stmt = (
         select(Contact)
         .options(selectinload(Contact.organisation))
@@ -254,9 +254,9 @@ def create_contact(
 ) -> Contact:
     """Add a contact; its email and phone must not belong to another contact; its custom
     fields are checked by the contact form. Every error is reported at once."""
-    _require_staff(actor)
+    require_staff(actor)
     email, phone = _clean_points(data.email, data.phone)
-    custom, errors = _checked_custom(session, actor, "contact", data.custom, timezone)
+    custom, errors = checked_custom(session, actor, "contact", data.custom, timezone)
     try:
         _check_org(session, data.organisation_id)
     except ValidationFailed as exc:
@@ -293,11 +293,11 @@ def update_contact(
     timezone: str = TZ,
 ) -> Contact:
     """Change a contact; a new email or phone becomes one of its identities."""
-    _require_staff(actor)
+    require_staff(actor)
     contact = get_contact(session, actor=actor, contact_id=contact_id)
     changes = data.model_dump(exclude_unset=True)
     if "custom" in changes:
-        changes["custom"] = _custom(
+        changes["custom"] = custom_values(
             session,
             actor,
             "contact",
@@ -328,7 +328,7 @@ def update_contact(
 
 
 def get_organisation(session: Session, *, actor: Principal, organisation_id: int) -> Organisation:
-    _require_staff(actor)
+    require_staff(actor)
     org = session.get(Organisation, organisation_id)
     if org is None:
         raise NotFound("Organisation %(id)s does not exist.", id=organisation_id)
@@ -345,7 +345,7 @@ def list_organisations(
     where: ColumnElement[bool] | None = None,
 ) -> Sequence[Organisation]:
     """Organisations by id; q matches the name; `where` is a `filter` on any field."""
-    _require_staff(actor)
+    require_staff(actor)
     stmt = select(Organisation).order_by(Organisation.id).limit(limit)
     if q:
         stmt = stmt.where(Organisation.name.like(f"%{q.strip()}%"))
@@ -360,8 +360,8 @@ def create_organisation(
     session: Session, *, actor: Principal, data: OrganisationCreate, timezone: str = TZ
 ) -> Organisation:
     """Add an organisation; names are unique; custom fields checked by its form."""
-    _require_staff(actor)
-    custom, errors = _checked_custom(session, actor, "organisation", data.custom, timezone)
+    require_staff(actor)
+    custom, errors = checked_custom(session, actor, "organisation", data.custom, timezone)
     if session.scalar(select(Organisation.id).where(Organisation.name == data.name)) is not None:
         errors.append({"field": "name", "code": "taken", "params": {}})
     if errors:
@@ -389,11 +389,11 @@ def update_organisation(
     data: OrganisationUpdate,
     timezone: str = TZ,
 ) -> Organisation:
-    _require_staff(actor)
+    require_staff(actor)
     org = get_organisation(session, actor=actor, organisation_id=organisation_id)
     changes = data.model_dump(exclude_unset=True)
     if "custom" in changes:
-        changes["custom"] = _custom(
+        changes["custom"] = custom_values(
             session,
             actor,
             "organisation",
@@ -417,7 +417,7 @@ def update_organisation(
     return org
 
 
-def _custom(
+def custom_values(
     session: Session,
     actor: Principal,
     entity: str,
@@ -433,46 +433,12 @@ def _custom(
     )  # fmt: skip
 
 
-def _checked_custom(
+def checked_custom(
     session: Session, actor: Principal, entity: str, submitted: dict[str, Any], timezone: str
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """A new record's custom values, or what is wrong with them, to be reported with the
     other fields' errors."""
     try:
-        return _custom(session, actor, entity, submitted, None, None, timezone), []
+        return custom_values(session, actor, entity, submitted, None, None, timezone), []
     except ValidationFailed as exc:
         return {}, list(exc.errors)
-
-
-def get_asset(session: Session, *, actor: Principal, asset_id: int) -> Asset:
-    """An asset; customers see only their own."""
-    asset = session.get(Asset, asset_id)
-    if asset is None or (not actor.is_staff and asset.contact_id != actor.contact_id):
-        raise NotFound("Asset %(id)s does not exist.", id=asset_id)
-    return asset
-
-
-def list_assets(
-    session: Session,
-    *,
-    actor: Principal,
-    contact_id: int | None = None,
-    organisation_id: int | None = None,
-    q: str | None = None,
-    limit: int = 200,
-) -> Sequence[Asset]:
-    """Assets of a contact or organisation (customers: only their own); q matches the serial
-    number, product or model."""
-    if not actor.is_staff:
-        contact_id, organisation_id = actor.contact_id, None
-    stmt = select(Asset).order_by(Asset.id)
-    if q and q.strip():
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(
-            or_(Asset.serial_number.like(like), Asset.product.like(like), Asset.model.like(like))
-        )
-    if contact_id is not None:
-        stmt = stmt.where(Asset.contact_id == contact_id)
-    if organisation_id is not None:
-        stmt = stmt.where(Asset.organisation_id == organisation_id)
-    return session.scalars(stmt.limit(limit)).all()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
@@ -14,8 +12,8 @@ from starlette.responses import RedirectResponse, Response
 
 from fuwu.auth.deps import Csrf, UiStaff
 from fuwu.auth.principal import Principal
+from fuwu.customers import assets, views_custom
 from fuwu.customers import service as customers_service
-from fuwu.customers import views_custom
 from fuwu.customers.models import Contact, Organisation
 from fuwu.customers.schemas import (
     ContactCreate,
@@ -37,11 +35,6 @@ Text = Annotated[str | None, Query(max_length=100)]
 # The form edits what the service tracks; tags and custom fields are read on their own.
 CONTACT_KEYS = tuple(k for k in customers_service.CONTACT_FIELDS if k not in ("tags", "custom"))
 ORG_KEYS = tuple(k for k in customers_service.ORG_FIELDS if k not in ("tags", "custom"))
-
-
-def _today(request: Request) -> date:
-    """Today in the configured time zone (warranty dates are local calendar dates)."""
-    return datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
 
 
 def _tz(request: Request) -> str:
@@ -154,8 +147,8 @@ def customer_page(request: Request, session: DbSession, me: UiStaff, contact_id:
         "nav_active": "customers",
         "contact": contact,
         "custom_values": views_custom.shown(request, custom, contact.custom or {}),
-        "today": _today(request),
-        "assets": customers_service.list_assets(session, actor=me, contact_id=contact.id),
+        "today": views_custom.today(request),
+        "assets": assets.list_assets(session, actor=me, contact_id=contact.id),
     }
     return render(request, "customers/detail.html", context)
 
@@ -266,11 +259,11 @@ def organisation_page(
         "nav_active": "organisations",
         "org": org,
         "custom_values": views_custom.shown(request, custom, org.custom or {}),
-        "today": _today(request),
+        "today": views_custom.today(request),
         "contacts": customers_service.list_contacts(
             session, actor=me, organisation_id=org.id, limit=200
         ),
-        "assets": customers_service.list_assets(session, actor=me, organisation_id=org.id),
+        "assets": assets.list_assets(session, actor=me, organisation_id=org.id),
     }
     return render(request, "customers/organisation_detail.html", context)
 

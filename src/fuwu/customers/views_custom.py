@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -17,6 +19,11 @@ from fuwu.fields.forms import render as fields_render
 from fuwu.fields.forms.compile import Form
 from fuwu.fields.forms.display import display
 from fuwu.web.errors import locale_of
+
+
+def today(request: Request) -> date:
+    """Today in the configured time zone (warranty dates are local calendar dates)."""
+    return datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
 
 
 def form_of(request: Request, session: Session, entity: str) -> Form | None:

@@ -1,5 +1,6 @@
 """Search for the search pickers of reference fields (`static/js/picker.js`): the users,
-teams, customers, assets or tickets whose names match what an agent typed, as options."""
+teams, customers, organisations, assets or tickets whose names match what an agent typed, as
+options."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from starlette.responses import Response
 from fuwu.auth import service as auth_service
 from fuwu.auth.deps import UiStaff
 from fuwu.auth.principal import Principal
+from fuwu.customers import assets as customer_assets
 from fuwu.customers import service as customers_service
 from fuwu.tickets import repository
 from fuwu.web.deps import DbSession
 from fuwu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-Kind = Literal["user", "team", "customer", "asset", "ticket"]
+Kind = Literal["user", "team", "customer", "organisation", "asset", "ticket"]
 Found = list[tuple[int, str, str]]  # (id, name, a detail that tells two alike apart)
 SHOWN = 10
 
@@ -52,8 +54,13 @@ def _customers(session: Session, me: Principal, text: str) -> Found:
     return [(c.id, c.name, c.phone or c.email or "") for c in contacts]
 
 
+def _organisations(session: Session, me: Principal, text: str) -> Found:
+    found = customers_service.list_organisations(session, actor=me, q=text, limit=SHOWN)
+    return [(o.id, o.name, o.phone or "") for o in found]
+
+
 def _assets(session: Session, me: Principal, text: str) -> Found:
-    assets = customers_service.list_assets(session, actor=me, q=text, limit=SHOWN)
+    assets = customer_assets.list_assets(session, actor=me, q=text, limit=SHOWN)
     return [(a.id, f"{a.product} {a.model}".strip(), a.serial_number) for a in assets]
 
 
@@ -68,6 +75,7 @@ _FINDERS = {
     "user": _users,
     "team": _teams,
     "customer": _customers,
+    "organisation": _organisations,
     "asset": _assets,
     "ticket": _tickets,
 }

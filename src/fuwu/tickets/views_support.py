@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from fuwu.auth import service as auth_service
 from fuwu.auth.principal import Principal
+from fuwu.customers import assets as customer_assets
 from fuwu.customers import service as customers_service
 from fuwu.errors import DomainError, FieldError
 from fuwu.fields.forms import display as fields_display
@@ -327,7 +328,7 @@ def _reference_name(session: Session, me: Principal, kind: str, ref: int) -> str
     if kind == "customer":
         return customers_service.get_contact(session, actor=me, contact_id=ref).name
     if kind == "asset":
-        asset = customers_service.get_asset(session, actor=me, asset_id=ref)
+        asset = customer_assets.get_asset(session, actor=me, asset_id=ref)
         return " ".join(p for p in (asset.product, asset.model, f"· {asset.serial_number}") if p)
     ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ref)
     return f"{ticket.number} {ticket.subject}"
