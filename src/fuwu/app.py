@@ -26,6 +26,7 @@ from fuwu.config import Settings
 from fuwu.customers import api as customers_api
 from fuwu.customers import views as customers_views
 from fuwu.customers import views_assets as customers_views_assets
+from fuwu.customers import views_lists as customers_views_lists
 from fuwu.db import make_engine, make_sessionmakers, ping, transaction
 from fuwu.fields.deciders import Decider
 from fuwu.fields.designer import views as fields_views
@@ -158,6 +159,7 @@ def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = Non
         system_views.router,
         auth_views.router,
         tickets_views.router,
+        customers_views_lists.router,  # its /…/export.csv before the pages' /…/{id}
         customers_views.router,
         customers_views_assets.router,
         auth_admin_views.router,

@@ -63,7 +63,10 @@ def test_an_asset_is_added_under_its_customer_checked_shown_and_edited(
     listing = agent.get("/assets?q=SN-77").text
     assert asset_url in listing
     assert "陈静" in listing
-    assert "/api/v1/assets/export.csv?q=SN-77" in listing
+    assert "/assets/export.csv?q=SN-77" in listing
+    exported = agent.get("/assets/export.csv?q=SN-77").text
+    assert "SN-77" in exported
+    assert "R32" in exported
 
 
 def test_customers_never_reach_the_asset_pages(

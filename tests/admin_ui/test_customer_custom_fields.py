@@ -63,3 +63,22 @@ def test_organisation_form_takes_and_shows_custom_fields(
     assert "HT-9" in detail
     edit = agent.get(created.headers["location"].split("?")[0] + "/edit").text
     assert 'value="HT-9"' in edit
+
+
+def test_reference_fields_on_customer_pages_show_names_not_numbers(
+    app: FastAPI, login: Login, make_user: Callable[..., int]
+) -> None:
+    add_field(app, "contact", "account_manager", "user", "客户经理")
+    manager = make_user("wang", role="agent", display_name="王经理")
+    make_user("li", role="agent", locale="zh_CN")
+    agent = login("li", locale="zh-CN")
+    csrf = csrf_of(agent)
+    posted = {"csrf_token": csrf, "name": "张三", "account_manager": str(manager)}
+    created = agent.post("/customers/new", data=posted, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    detail = agent.get(created.headers["location"]).text
+    assert "王经理" in detail
+    url = created.headers["location"].split("?")[0]
+    edit = agent.get(f"{url}/edit").text
+    assert 'value="王经理"' in edit  # the picker's search box shows the name
+    assert f'value="#{manager}"' not in edit

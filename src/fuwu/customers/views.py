@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from fuwu.auth.deps import Csrf, UiStaff
 from fuwu.auth.principal import Principal
-from fuwu.customers import assets, views_custom
+from fuwu.customers import assets, views_custom, views_lists
 from fuwu.customers import service as customers_service
 from fuwu.customers.models import Contact, Organisation
 from fuwu.customers.schemas import (
@@ -85,11 +85,13 @@ def _shown(raw: dict[str, Any]) -> dict[str, Any]:
 def customers_page(
     request: Request, session: DbSession, me: UiStaff, q: Text = None, after: Text = None
 ) -> Response:
+    found = views_lists.filtered(request, session, me, "contact")
     rows = customers_service.list_contacts(
-        session, actor=me, q=q or None, after_id=_after(after), limit=PAGE + 1
+        session, actor=me, q=q or None, after_id=_after(after), limit=PAGE + 1, where=found.where
     )
     contacts, next_id = _page(rows)
-    context = {"nav_active": "customers", "contacts": contacts, "next_id": next_id, "q": q or ""}
+    context = {"nav_active": "customers", "contacts": contacts, "next_id": next_id, "q": q or "",
+               **views_lists.builder_context(request, session, "contact", found)}  # fmt: skip
     return page(request, "customers/list.html", "customers/_table.html", context)
 
 
@@ -110,7 +112,7 @@ def _contact_form(
         "values": values,
         "errors": forms.messages(request, failed) if failed else {},
         "organisations": customers_service.list_organisations(session, actor=me, limit=1000),
-        **views_custom.inputs(request, me, custom, creating=contact_id is None,
+        **views_custom.inputs(request, session, me, custom, creating=contact_id is None,
                               values=values.get("custom") or {}, failed=failed),
     }  # fmt: skip
     return render(request, "customers/form.html", context, status_code=status_code)
@@ -146,7 +148,7 @@ def customer_page(request: Request, session: DbSession, me: UiStaff, contact_id:
     context = {
         "nav_active": "customers",
         "contact": contact,
-        "custom_values": views_custom.shown(request, custom, contact.custom or {}),
+        "custom_values": views_custom.shown(request, session, me, custom, contact.custom or {}),
         "today": views_custom.today(request),
         "assets": assets.list_assets(session, actor=me, contact_id=contact.id),
     }
@@ -190,8 +192,9 @@ def update_customer(
 def organisations_page(
     request: Request, session: DbSession, me: UiStaff, q: Text = None, after: Text = None
 ) -> Response:
+    found = views_lists.filtered(request, session, me, "organisation")
     rows = customers_service.list_organisations(
-        session, actor=me, q=q or None, after_id=_after(after), limit=PAGE + 1
+        session, actor=me, q=q or None, after_id=_after(after), limit=PAGE + 1, where=found.where
     )
     organisations, next_id = _page(rows)
     context = {
@@ -199,6 +202,7 @@ def organisations_page(
         "organisations": organisations,
         "next_id": next_id,
         "q": q or "",
+        **views_lists.builder_context(request, session, "organisation", found),
     }
     return page(request, "customers/organisations.html", "customers/_org_table.html", context)
 
@@ -219,7 +223,7 @@ def _org_form(
         "organisation_id": organisation_id,
         "values": values,
         "errors": forms.messages(request, failed) if failed else {},
-        **views_custom.inputs(request, me, custom, creating=organisation_id is None,
+        **views_custom.inputs(request, session, me, custom, creating=organisation_id is None,
                               values=values.get("custom") or {}, failed=failed),
     }  # fmt: skip
     return render(request, "customers/organisation_form.html", context, status_code=status_code)
@@ -258,7 +262,7 @@ def organisation_page(
     context = {
         "nav_active": "organisations",
         "org": org,
-        "custom_values": views_custom.shown(request, custom, org.custom or {}),
+        "custom_values": views_custom.shown(request, session, me, custom, org.custom or {}),
         "today": views_custom.today(request),
         "contacts": customers_service.list_contacts(
             session, actor=me, organisation_id=org.id, limit=200

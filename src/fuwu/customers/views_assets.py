@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from fuwu.auth.deps import Csrf, UiStaff
 from fuwu.auth.principal import Principal
 from fuwu.customers import assets as customer_assets
-from fuwu.customers import views_custom
+from fuwu.customers import views_custom, views_lists
 from fuwu.customers.models import Asset, Contact, Organisation
 from fuwu.customers.schemas import AssetCreate, AssetUpdate
 from fuwu.errors import ValidationFailed
@@ -36,12 +36,15 @@ OPTIONAL = ("contact_id", "organisation_id", "install_date", "warranty_until")
 def assets_page(
     request: Request, session: DbSession, me: UiStaff, q: Text = None, after: Text = None
 ) -> Response:
+    found = views_lists.filtered(request, session, me, "asset")
     rows = list(customer_assets.list_assets(
-        session, actor=me, q=q or None, after_id=parse_id(after), limit=PAGE + 1
+        session, actor=me, q=q or None, after_id=parse_id(after), limit=PAGE + 1,
+        where=found.where,
     ))  # fmt: skip
     next_id = rows[PAGE - 1].id if len(rows) > PAGE else None
     context = {"nav_active": "assets", "assets": rows[:PAGE], "next_id": next_id, "q": q or "",
-               "today": views_custom.today(request)}  # fmt: skip
+               "today": views_custom.today(request),
+               **views_lists.builder_context(request, session, "asset", found)}  # fmt: skip
     return page(request, "customers/assets.html", "customers/_asset_list.html", context)
 
 
@@ -81,7 +84,7 @@ def asset_page(request: Request, session: DbSession, me: UiStaff, asset_id: Id) 
         "nav_active": "assets",
         "asset": asset,
         "today": views_custom.today(request),
-        "custom_values": views_custom.shown(request, custom, asset.custom or {}),
+        "custom_values": views_custom.shown(request, session, me, custom, asset.custom or {}),
     }
     return render(request, "customers/asset_detail.html", context)
 
@@ -149,7 +152,7 @@ def _form(
         "names": {"contact_id": _name(session, Contact, values.get("contact_id")),
                   "organisation_id": _name(session, Organisation, values.get("organisation_id"))},
         "errors": forms.messages(request, failed) if failed else {},
-        **views_custom.inputs(request, me, custom, creating=asset_id is None,
+        **views_custom.inputs(request, session, me, custom, creating=asset_id is None,
                               values=values.get("custom") or {}, failed=failed),
     }  # fmt: skip
     return render(request, "customers/asset_form.html", context, status_code=status_code)

@@ -20,7 +20,9 @@ from fuwu.auth.deps import Csrf, UiStaff, UiUser
 from fuwu.auth.principal import Principal
 from fuwu.db import transaction
 from fuwu.errors import Conflict, ValidationFailed
+from fuwu.fields.designer import list_filter
 from fuwu.jobs import service as jobs
+from fuwu.kit.i18n import gettext
 from fuwu.kit.ids import Id
 from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import messages as messages_service
@@ -212,8 +214,9 @@ def _custom_filter(
     timezone = request.app.state.settings.timezone
     found = views_filters.inbox_filter(request, session, me, view=query.view, timezone=timezone)
     query.builder = found.builder.params()
-    choices = views_filters.field_choices(session, locale) if me.is_staff else []
-    custom_sorts = views_filters.sort_choices(choices, locale)
+    builder = list_filter.template_context(session, locale, "ticket") if me.is_staff else {}
+    choices = builder.get("filter_fields", [])
+    custom_sorts = list_filter.sort_choices(choices, locale)
     allowed = (*SORT_OPTIONS, *(value for value, _ in custom_sorts))
     default = found.saved.sort if found.saved is not None else "-updated_at"
     query.sort = query.sort if query.sort in allowed else ""
@@ -221,10 +224,9 @@ def _custom_filter(
     return {
         "custom_filter": found,
         "custom_sorts": custom_sorts,
-        "filter_fields": choices,
-        "operators": views_filters.OPERATORS,
-        "ops_for": views_filters.ops_for,
-        "op_kinds": views_filters.OP_KINDS,
+        **builder,
+        "builder_subject": gettext(locale, "Show tickets where"),
+        "clear_url": f"/inbox?{urlencode({'view': query.view, 'match': 'all'})}",
         "share_teams": views_filters.share_teams(session, me),
         "user_views": saved_views.list_views(session, actor=me) if me.is_staff else [],
         "can_share": me.role in saved_views.SHARERS,

@@ -10,29 +10,27 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, false
+from sqlalchemy import false
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from fuwu.auth import service as auth_service
 from fuwu.auth.deps import Csrf, UiStaff
 from fuwu.auth.principal import Principal
-from fuwu.conditions import tree as conditions
-from fuwu.conditions.exceptions import InvalidCondition
-from fuwu.conditions.nodes import KINDS, PYTHON_ONLY, Op
-from fuwu.conditions.schema import Kind
 from fuwu.errors import DomainError, ValidationFailed
 from fuwu.fields.designer import edits as designer
-from fuwu.fields.forms.validation import variables_for
-from fuwu.fields.registry import entities, types
-from fuwu.fields.registry.catalog import catalog
+from fuwu.fields.designer.list_filter import (
+    Builder,
+    ListFilter,
+    applied,
+    field_choices,
+    read_builder,
+)
 from fuwu.kit.i18n import gettext
 from fuwu.kit.ids import Id, parse_id
 from fuwu.tickets import filters as ticket_filters
@@ -50,128 +48,13 @@ ROW = re.compile(r"^c-(\d+)-field$")
 LEAF = re.compile(r"^(?:all|any)\[(\d+)\]")
 MAX_ROWS = 20
 MISSING = "This saved view does not exist or is not shared with you."
-# The builder offers what lists can filter on: no regex, no change operators.
-OPERATORS = {op: label for op, label in designer.OPERATORS.items() if Op(op) not in PYTHON_ONLY}
-
-
-def ops_for(kind: Kind | str | None) -> list[str]:
-    """The builder's operators that apply to a kind (all of them for an unknown field)."""
-    found = Kind(kind) if kind else None
-    return [op for op in OPERATORS if found is None or found in KINDS[Op(op)]]
-
-
-# operator → the kinds it applies to, as the builder's script reads them
-OP_KINDS = {op: " ".join(sorted(k.value for k in KINDS[Op(op)])) for op in OPERATORS}
 
 
 @dataclass
-class FieldChoice:
-    """A field the builder offers: key, label in the reader's language, kind, sortable."""
+class InboxFilter(ListFilter):
+    """The builder's filter of the inbox, and the saved view it came from."""
 
-    key: str
-    label: str
-    kind: Kind
-    sortable: bool = False
-    options: tuple[tuple[str, str], ...] = ()  # a choice field's (key, label): picked by label
-
-
-def field_choices(session: Session, locale: str) -> list[FieldChoice]:
-    """System fields lists can filter on, then the active custom fields."""
-    entity = entities.get("ticket")
-    found = [
-        FieldChoice(k, f.label.get(locale) or f.label.get("en") or k, f.kind)
-        for k, f in (entity.system.items() if entity else [])
-        if f.column is not None
-    ]
-    for spec in catalog(session, "ticket").active_specs():
-        kind = types.kind_of(spec)
-        if kind is not None:
-            label = spec.label.get(locale) or spec.label.get("en") or spec.key
-            options = tuple(designer.option_labels(spec.options, locale))
-            found.append(FieldChoice(spec.key, label, kind, spec.filterable, options))
-    return found
-
-
-def sort_choices(choices: list[FieldChoice], locale: str) -> list[tuple[str, str]]:
-    """(value, label) of the custom fields marked filterable, both directions."""
-    found: list[tuple[str, str]] = []
-    for c in choices:
-        if c.sortable:
-            found.append((c.key, gettext(locale, "%(field)s, ascending", field=c.label)))
-            found.append((f"-{c.key}", gettext(locale, "%(field)s, descending", field=c.label)))
-    return found
-
-
-@dataclass
-class Builder:
-    """The builder as the query string (or a saved view) fills it."""
-
-    match: str = "all"
-    rows: list[designer.ConditionRow] = field(default_factory=list)
-
-    def params(self) -> str:
-        if not self.rows:
-            return ""
-        pairs = [("match", self.match)]
-        for i, r in enumerate(self.rows):
-            pairs += [(f"c-{i}-field", r.field), (f"c-{i}-op", r.op), (f"c-{i}-value", r.value)]
-        return urlencode(pairs)
-
-
-def _joined(params: Mapping[str, str], name: str) -> str:
-    """A value as typed, or the options of a multiple select joined by commas."""
-    getlist = getattr(params, "getlist", None)
-    values = getlist(name) if getlist is not None else [params.get(name, "")]
-    return ", ".join(v.strip() for v in values if v.strip())
-
-
-def read_builder(params: Mapping[str, str]) -> Builder | None:
-    """The builder rows of the query string; None when the builder was not submitted."""
-    if "match" not in params:
-        return None
-    indexes = sorted({int(m.group(1)) for k in params if (m := ROW.match(k))})[:MAX_ROWS]
-    rows = [
-        designer.ConditionRow(
-            params.get(f"c-{i}-field", "").strip()[:40],
-            params.get(f"c-{i}-op", "eq").strip()[:20],
-            _joined(params, f"c-{i}-value")[:1000],
-        )
-        for i in indexes
-    ]
-    return Builder("any" if params.get("match") == "any" else "all", [r for r in rows if r.field])
-
-
-@dataclass
-class InboxFilter:
-    """What the builder adds to the inbox: the rows, the SQL, the problems, the saved view."""
-
-    builder: Builder
-    where: ColumnElement[bool] | None = None
-    tree: dict[str, Any] | None = None
-    errors: list[str] = field(default_factory=list)
-    row_errors: dict[int, list[str]] = field(default_factory=dict)
     saved: SavedView | None = None
-
-    @property
-    def condition_json(self) -> str:
-        return json.dumps(self.tree or {"all": []}, ensure_ascii=False)
-
-
-def _by_row(locale: str, exc: InvalidCondition) -> tuple[list[str], dict[int, list[str]]]:
-    """Each problem next to its row, named "Condition 2", in the reader's language."""
-    general: list[str] = []
-    rows: dict[int, list[str]] = {}
-    for problem in exc.problems:
-        found = LEAF.match(problem.path)
-        if not found:
-            general.append(problem.text(locale))
-            continue
-        row = int(found.group(1))
-        where = gettext(locale, "Condition %(number)s", number=row + 1)
-        text = gettext(locale, problem.message, **{**problem.params, "path": where})
-        rows.setdefault(row, []).append(text)
-        general.append(text)
-    return general, rows
 
 
 def _saved(session: Session, me: Principal, view: str) -> SavedView | None:
@@ -201,21 +84,13 @@ def inbox_filter(
         found.errors.append(gettext(locale, MISSING))
         found.where = false()
     if tree is None and found.builder.rows:
-        kinds = {c.key: c.kind for c in field_choices(session, locale)}
+        kinds = {c.key: c.kind for c in field_choices(session, locale, "ticket")}
         tree = designer.build_when(found.builder.match, found.builder.rows, dict(kinds))
-    if tree is None:
-        return found
     found.tree = tree
-    try:
-        condition = conditions.parse(tree, ticket_filters.schema(session), for_sql=True)
-    except InvalidCondition as exc:
-        found.errors, found.row_errors = _by_row(locale, exc)
-        found.where = false()  # a refused filter lists nothing rather than everything
-        if saved is not None and not request.query_params.get("match"):
-            name = saved.name
-            found.errors.insert(0, gettext(locale, saved_views.STALE, name=name))
-        return found
-    found.where = condition.to_sql(variables_for(me.user_id, timezone))
+    applied(found, session, entity="ticket", locale=locale, user_id=me.user_id,
+            timezone=timezone, schema=ticket_filters.schema(session))  # fmt: skip
+    if found.errors and saved is not None and not request.query_params.get("match"):
+        found.errors.insert(0, gettext(locale, saved_views.STALE, name=saved.name))
     return found
 
 

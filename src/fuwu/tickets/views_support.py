@@ -21,8 +21,7 @@ from starlette.responses import Response
 
 from fuwu.auth import service as auth_service
 from fuwu.auth.principal import Principal
-from fuwu.customers import assets as customer_assets
-from fuwu.customers import service as customers_service
+from fuwu.customers import views_custom
 from fuwu.errors import DomainError, FieldError
 from fuwu.fields.forms import display as fields_display
 from fuwu.fields.forms import render as fields_render
@@ -319,17 +318,11 @@ def ticket_system(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def _reference_name(session: Session, me: Principal, kind: str, ref: int) -> str:
-    """The name of what a reference field holds, as the reader may see it."""
-    if kind == "user":
-        return auth_service.get_user(session, ref).display_name
-    if kind == "team":
-        return auth_service.get_team(session, ref).name
-    if kind == "customer":
-        return customers_service.get_contact(session, actor=me, contact_id=ref).name
-    if kind == "asset":
-        asset = customer_assets.get_asset(session, actor=me, asset_id=ref)
-        return " ".join(p for p in (asset.product, asset.model, f"· {asset.serial_number}") if p)
+def _reference_name(session: Session, me: Principal, kind: str, ref: int) -> str | None:
+    """The name of what a reference field holds, as the reader may see it: a ticket by its
+    number and subject, the rest as the customer pages name them."""
+    if kind != "ticket":
+        return views_custom.reference_name(session, me, kind, ref)
     ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ref)
     return f"{ticket.number} {ticket.subject}"
 
@@ -339,16 +332,7 @@ def _reference_texts(
 ) -> dict[str, str]:
     """Reference field → the name of what it holds (a user, team, customer, asset or ticket),
     not `#144`; one the reader may not see keeps its number."""
-    found: dict[str, str] = {}
-    for key, spec in form.specs.items():
-        ref = custom.get(key)
-        if spec.type not in ("user", "team", "customer", "asset", "ticket") or ref is None:
-            continue
-        try:
-            found[key] = _reference_name(session, me, spec.type, int(ref))
-        except (DomainError, TypeError, ValueError):
-            continue
-    return found
+    return views_custom.reference_texts(session, me, form, custom, _reference_name)
 
 
 @dataclass(frozen=True)
