@@ -256,3 +256,23 @@ def test_a_custom_field_cannot_take_a_name_the_records_own_form_uses(
     assert [(f["field"], f["code"]) for f in response.json()["error"]["fields"]] == [
         ("key", "taken")
     ]
+
+
+@pytest.mark.parametrize("entity", ["contact", "organisation", "asset"])
+@pytest.mark.parametrize("type_", ["attachment", "image", "signature"])
+def test_customer_records_keep_no_files_so_file_fields_are_refused(
+    client: TestClient, factory: Any, api_as: Any, entity: str, type_: str
+) -> None:
+    headers = api_as(factory.user("admin"), lang="zh-CN")
+    body = {"entity": entity, "key": "photo", "type": type_, "label": {"zh_CN": "照片"}}
+    refused = client.post("/api/v1/fields", json=body, headers=headers)
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["error"]["fields"]
+    assert error["field"] == "type"
+    assert "不保存文件" in error["message"]
+    made = client.post("/api/v1/fields", json={**body, "type": "text"}, headers=headers).json()
+    retype = {"version": made["version"], "type": type_, "dry_run": True}
+    retyped = client.post(f"/api/v1/fields/{made['id']}/retype", headers=headers, json=retype)
+    assert retyped.status_code == 422
+    ticket_field = client.post("/api/v1/fields", json={**body, "entity": "ticket"}, headers=headers)
+    assert ticket_field.status_code == 201  # tickets keep files

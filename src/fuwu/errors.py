@@ -19,6 +19,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "invalid_sort": "%(field)s cannot sort by this; use one of: %(choices)s",
     "not_found": "%(field)s does not exist",
     "taken": "%(field)s is already taken",
+    "no_files": "%(field)s: these records do not keep files; choose another type",
     "too_large": "%(field)s is too large (at most %(max)s bytes)",
     "blocked_type": "%(field)s has a file type that is not allowed",
     "empty": "%(field)s must not be empty",

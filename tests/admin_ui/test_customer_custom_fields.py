@@ -82,3 +82,15 @@ def test_reference_fields_on_customer_pages_show_names_not_numbers(
     edit = agent.get(f"{url}/edit").text
     assert 'value="王经理"' in edit  # the picker's search box shows the name
     assert f'value="#{manager}"' not in edit
+
+
+def test_the_field_editor_offers_file_types_only_for_tickets(
+    app: FastAPI, login: Login, make_user: Callable[..., int]
+) -> None:
+    make_user("boss", role="admin")
+    admin = login("boss")
+    for entity in ("contact", "organisation", "asset"):
+        page = admin.get(f"/admin/fields/new?entity={entity}").text
+        assert 'value="signature"' not in page, entity
+        assert 'value="text"' in page, entity
+    assert 'value="signature"' in admin.get("/admin/fields/new?entity=ticket").text

@@ -29,6 +29,7 @@ def _entity(name: str, model: Any, system: list[SystemField], title: str, url: s
         title=title,
         url=url,
         reserved=frozenset(table.c.keys()),  # every column is an input of its form or API
+        files=False,  # decided in issue 16: customer records keep no files (docs/admin-guide.md)
     )
 
 

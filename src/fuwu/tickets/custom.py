@@ -196,9 +196,6 @@ def cleared_by_logic(
     return clearing(form, loaded, previous, variables_for(actor_id, timezone))
 
 
-FILE_TYPES = frozenset({"attachment", "image", "signature"})
-
-
 def file_fields(
     session: Session,
     *,
@@ -213,7 +210,9 @@ def file_fields(
     if form is None:
         return {}
     accepted = form.inputs(surface)
-    return {k: s.type for k, s in form.specs.items() if s.type in FILE_TYPES and k in accepted}
+    return {
+        k: s.type for k, s in form.specs.items() if s.type in types.FILE_TYPES and k in accepted
+    }
 
 
 # ---------------------------------------------------------------- what a customer may read

@@ -18,10 +18,9 @@ from fuwu.errors import ValidationFailed, field_error
 from fuwu.fields.forms import checks as form_checks
 from fuwu.fields.forms.compile import Form, compile_form
 from fuwu.fields.forms.validation import variables_for
-from fuwu.fields.registry import entities
+from fuwu.fields.registry import entities, types
 from fuwu.fields.registry.catalog import catalog
 
-FILE_TYPES = frozenset({"attachment", "image", "signature"})
 SURFACES = ("agent_create", "agent_edit")
 _CACHE: dict[tuple[Any, ...], Form | None] = {}
 
@@ -35,7 +34,7 @@ def form_of(session: Session, entity: str, timezone: str) -> Form | None:
     cache_key = (str(session.get_bind().engine.url), entity, *fields.stamp, timezone)
     if cache_key in _CACHE:
         return _CACHE[cache_key]
-    specs = {s.key: s for s in fields.active_specs() if s.type not in FILE_TYPES}
+    specs = {s.key: s for s in fields.active_specs() if s.type not in types.FILE_TYPES}
     form = None
     if specs:
         keys = list(specs)

@@ -41,6 +41,7 @@ class Entity:
     system: dict[str, SystemField] = field(default_factory=dict)
     title: str = "id"  # the column people know a record by (a ticket's number, a name)
     url: str = ""  # where a record's page is, with {id}; "" when it has none
+    files: bool = True  # whether its records keep files: file field types are refused if not
     # Names the record's own forms and API already use, which a custom field's key must not
     # take (its input would clash with theirs on the page): besides the system fields.
     reserved: frozenset[str] = frozenset()

@@ -73,6 +73,7 @@ def create_field(session: Session, *, actor: Actor, data: FieldCreate) -> FieldD
     entity = entities.get(data.entity)
     if entity is not None and entity.taken(data.key):
         raise ValidationFailed.single("key", "taken")
+    _check_type(data.entity, data.type)
     if session.scalar(
         select(FieldDef.id).where(FieldDef.entity == data.entity, FieldDef.key == data.key)
     ):
@@ -236,6 +237,7 @@ def retype(session: Session, *, actor: Actor, field_id: int, data: FieldRetype) 
     row = get_field(session, field_id)
     if row.version != data.version:
         raise Conflict("Someone else changed this field; reload and try again.")
+    _check_type(row.entity, data.type)
     new_opts = options.check(
         data.type, data.options, kinds=kinds(session, row.entity, skip=row.key)
     )
@@ -271,6 +273,19 @@ def retype(session: Session, *, actor: Actor, field_id: int, data: FieldRetype) 
 
 
 FAILURES_PAGE = 50
+
+
+def _check_type(entity_name: str, type_: str) -> None:
+    """File types only on entities whose records keep files (tickets; not customers)."""
+    entity = entities.get(entity_name)
+    if entity is not None and not entity.files and type_ in types.FILE_TYPES:
+        raise ValidationFailed.single("type", "no_files")
+
+
+def type_allowed(entity_name: str, type_: str) -> bool:
+    """Whether fields of `entity_name` may have this type (what the field editor offers)."""
+    entity = entities.get(entity_name)
+    return entity is None or entity.files or type_ not in types.FILE_TYPES
 
 
 def _titled(

@@ -370,6 +370,9 @@ def load(spec: FieldSpec, raw: Any) -> Any:
     return TYPES[spec.type].loader(raw)
 
 
+FILE_TYPES = frozenset({"attachment", "image", "signature"})  # their values are stored files
+
+
 def spec_of(row: Any) -> FieldSpec:
     """A FieldDef row → its immutable spec."""
     return FieldSpec(
