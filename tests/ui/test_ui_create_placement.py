@@ -1,12 +1,16 @@
-"""The agent's new-ticket page places the system fields where the type's form puts them, and
-picking another type redraws the whole form its way, keeping what was typed."""
+"""The agent's (and the portal's) new-ticket page places the system fields where the type's
+form puts them, and picking another type redraws the whole form its way, keeping what was
+typed."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from fuwu.auth.principal import Principal
 from fuwu.db import transaction
 from fuwu.fields.registry import service as fields_service
+from fuwu.tickets.types import service as ticket_types
+from fuwu.tickets.types.schemas import TicketTypeUpdate
 from support_fields import add_field, publish_type
 
 from .conftest import Browser
@@ -56,3 +60,17 @@ def test_another_type_redraws_the_form_keeping_what_was_typed(app: FastAPI, agen
     assert '<option value="high" selected' in html
     assert "客厅" in html
     assert agent.post("/tickets/new/form", posted, htmx=True, with_token=False).status_code == 403
+
+
+def test_the_portal_page_follows_the_types_portal_layout(app: FastAPI, sign_in_as: object) -> None:
+    add_field(app, "ticket", "model", "text", "型号")
+    portal = [{"fields": ["description", "model", "subject"]}]
+    publish_type(app, "self_help", {"fields": [{"key": "model"}], "layouts": {"portal": portal}})
+    with transaction(app.state.writer) as session:
+        ticket_types.update_type(session, actor=Principal.system(), key="self_help",
+                                 data=TicketTypeUpdate(public=True))  # fmt: skip
+    customer = sign_in_as("customer1")  # type: ignore[operator]
+    html = customer.get("/tickets/new?type=self_help").text
+    description, subject = _positions(html, ["description", "subject"])
+    assert description < subject  # the designer put the description first for customers
+    assert 'name="team_id"' not in html  # and customers still get only their own inputs
