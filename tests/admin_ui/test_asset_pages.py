@@ -4,6 +4,7 @@ typed kept, the owners shown by name (never `#id`) on the detail page and in the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from fastapi import FastAPI
@@ -43,6 +44,8 @@ def test_an_asset_is_added_under_its_customer_checked_shown_and_edited(
     bad = agent.post("/assets/new", data=posted)
     assert bad.status_code == 422, bad.text
     assert "冷媒" in bad.text
+    [message] = re.findall(r'id="e-warranty_until" role="alert">([^<]*)<', bad.text)
+    assert message.startswith("保修截止"), message  # named by its label, not its key
     assert 'value="SN-77"' in bad.text  # what was typed stays
     assert 'value="陈静"' in bad.text
     good = {**posted, "warranty_until": "2027-05-01", "refrigerant": "R32"}
