@@ -288,11 +288,12 @@ def test_every_demo_change_left_its_history_event_and_audit_row(demo: Demo) -> N
     assert len(signers & staff_names) > 5
 
 
-def test_every_demo_customer_and_organisation_is_valid_against_its_form(demo: Demo) -> None:
-    """The customer and organisation fields of the demo hold values their forms accept."""
+def test_every_demo_customer_organisation_and_asset_is_valid_against_its_form(demo: Demo) -> None:
+    """The customer, organisation and asset fields of the demo hold values their forms accept."""
     failures: dict[str, list[str]] = {}
     with transaction(demo.reader) as session:
-        for entity, model in (("contact", Contact), ("organisation", Organisation)):
+        for entity, model in (("contact", Contact), ("organisation", Organisation),
+                              ("asset", Asset)):  # fmt: skip
             form = entity_forms.form_of(session, entity, TZ)
             assert form is not None, f"the demo has {entity} fields"
             filled = 0

@@ -307,12 +307,18 @@ TYPES: list[tuple[str, str, str, bool, dict[str, Any]]] = [
 ]
 
 
-# Fields of customers and organisations (their forms have every field of the entity).
+# Fields of customers, organisations and assets (their forms have every field of the entity).
 CONTACT_TIMES = _choices(
     ("morning", "上午", "Mornings"),
     ("afternoon", "下午", "Afternoons"),
     ("evening", "晚上", "Evenings"),
     ("any", "任何时间", "Any time"),
+)
+PURCHASE_CHANNELS = _choices(
+    ("jd", "京东", "JD.com"),
+    ("tmall", "天猫", "Tmall"),
+    ("store", "线下门店", "Store"),
+    ("project", "工程渠道", "Project sale"),
 )
 RECORD_FIELDS: list[dict[str, Any]] = [
     {"entity": "contact", "key": "contact_time", "type": "select",
@@ -323,6 +329,9 @@ RECORD_FIELDS: list[dict[str, Any]] = [
      "options": {"max_length": 30}},
     {"entity": "organisation", "key": "contract_until", "type": "date",
      "label": _l("合同到期", "Contract ends")},
+    {"entity": "asset", "key": "bought_via", "type": "select",
+     "label": _l("购买渠道", "Bought via"), "filterable": True,
+     "options": {"choices": PURCHASE_CHANNELS}},
 ]  # fmt: skip
 
 

@@ -31,6 +31,7 @@ from fuwu.tickets.models import Ticket
 
 SEED = 2026
 CONTACT_TIMES = [c["key"] for c in demo_forms.CONTACT_TIMES]
+BOUGHT_VIA = [c["key"] for c in demo_forms.PURCHASE_CHANNELS]
 DEFAULT_CONTACTS = 300
 
 
@@ -235,6 +236,7 @@ def _create_assets(
                     "install_date": installed,
                     "warranty_until": warranty,
                     "address": contact.address,
+                    "custom": {"bought_via": BOUGHT_VIA[serial_no % len(BOUGHT_VIA)]},
                     "created_at": now - timedelta(days=120),
                 }
             )
