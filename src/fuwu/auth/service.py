@@ -96,8 +96,10 @@ def list_users(
             User.id.in_(select(TeamMember.user_id).where(TeamMember.team_id == team_id))
         )
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+        stmt = stmt.where(  # autoescape: a typed % or _ is that character, not a wildcard
+            or_(User.username.icontains(q, autoescape=True),
+                User.display_name.icontains(q, autoescape=True))
+        )  # fmt: skip
     if after_id is not None:
         stmt = stmt.where(User.id > after_id)
     return session.scalars(stmt).all()

@@ -58,10 +58,8 @@ def list_assets(
         contact_id, organisation_id = actor.contact_id, None
     stmt = select(Asset).options(*OWNERS).order_by(Asset.id)
     if q and q.strip():
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(
-            or_(Asset.serial_number.like(like), Asset.product.like(like), Asset.model.like(like))
-        )
+        columns = (Asset.serial_number, Asset.product, Asset.model)
+        stmt = stmt.where(or_(*(c.contains(q.strip(), autoescape=True) for c in columns)))
     if contact_id is not None:
         stmt = stmt.where(Asset.contact_id == contact_id)
     if organisation_id is not None:

@@ -226,11 +226,9 @@ def list_contacts(
         .order_by(Contact.id)
         .limit(limit)
     )
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(
-            or_(Contact.name.like(like), Contact.email.like(like), Contact.phone.like(like))
-        )
+    if q:  # autoescape: a typed % or _ is that character, not a wildcard
+        columns = (Contact.name, Contact.email, Contact.phone)
+        stmt = stmt.where(or_(*(c.contains(q.strip(), autoescape=True) for c in columns)))
     if organisation_id is not None:
         stmt = stmt.where(Contact.organisation_id == organisation_id)
     if after_id is not None:
@@ -348,7 +346,7 @@ def list_organisations(
     require_staff(actor)
     stmt = select(Organisation).order_by(Organisation.id).limit(limit)
     if q:
-        stmt = stmt.where(Organisation.name.like(f"%{q.strip()}%"))
+        stmt = stmt.where(Organisation.name.contains(q.strip(), autoescape=True))
     if after_id is not None:
         stmt = stmt.where(Organisation.id > after_id)
     if where is not None:

@@ -98,7 +98,7 @@ def _conditions(f: TicketFilter, actor: Principal) -> list[ColumnElement[bool]]:
         conds.append(Ticket.type_key == f.type)
     if f.q:
         q = f.q.strip()
-        conds.append(or_(Ticket.number == q, Ticket.subject.ilike(f"%{q}%")))
+        conds.append(or_(Ticket.number == q, Ticket.subject.icontains(q, autoescape=True)))
     if f.created_after:
         conds.append(Ticket.created_at >= _as_utc(f.created_after))
     if f.created_before:
