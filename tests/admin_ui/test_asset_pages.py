@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from fuwu.auth.principal import Principal
 from fuwu.customers import service as customers_service
-from fuwu.customers.schemas import ContactCreate
+from fuwu.customers.schemas import ContactCreate, OrganisationCreate
 from fuwu.db import transaction
 from support_fields import add_field
 
@@ -80,3 +80,20 @@ def test_customers_never_reach_the_asset_pages(
     customer = login("chen")
     for url in ("/assets", "/assets/new", "/assets/1", "/assets/1/edit"):
         assert customer.get(url, follow_redirects=False).status_code in (403, 404), url
+
+
+def test_a_new_asset_under_a_customer_starts_with_their_company_and_address(
+    app: FastAPI, login: Login, make_user: Callable[..., int]
+) -> None:
+    with transaction(app.state.writer) as session:
+        system = Principal.system()
+        org = customers_service.create_organisation(
+            session, actor=system, data=OrganisationCreate(name="上海电力")
+        )
+        owner = customers_service.create_contact(session, actor=system, data=ContactCreate(
+            name="陈静", organisation_id=org.id, address="浦东新区张杨路 500 号"
+        )).id  # fmt: skip
+    make_user("li", role="agent")
+    form = login("li").get(f"/assets/new?customer={owner}").text
+    assert 'value="上海电力"' in form
+    assert 'value="浦东新区张杨路 500 号"' in form

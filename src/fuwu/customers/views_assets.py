@@ -56,8 +56,11 @@ def new_asset_page(
     customer: Annotated[int | None, Query(ge=1)] = None,
     organisation: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
+    owner = session.get(Contact, customer) if customer else None
+    if owner is not None and organisation is None:  # a customer's device is their company's too
+        organisation = owner.organisation_id
     values: dict[str, Any] = {"contact_id": customer, "organisation_id": organisation,
-                              "custom": {}}  # fmt: skip
+                              "address": owner.address if owner else "", "custom": {}}  # fmt: skip
     return _form(request, session, me, asset_id=None, values=values)
 
 
