@@ -1,14 +1,19 @@
-"""Import every module that registers job handlers, so any process can run any job."""
+"""The job handlers and event subscriptions of every domain, registered explicitly so that any
+process (server, worker, CLI) can run any job.
+
+Each domain that has background work exposes a `register()` that calls
+`fuwu.jobs.registry.handler` / `subscribe` for its own handlers; list it in `REGISTRATIONS` as it
+lands (notifications, webhooks, SLA timers …). Nothing registers itself when imported.
+"""
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 
-# Each domain's tasks.py registers its handlers and event subscriptions on import; list them
-# here as they land (notifications, webhooks, SLA timers …).
-TASK_MODULES: tuple[str, ...] = ()
+REGISTRATIONS: tuple[Callable[[], None], ...] = ()
 
 
 def register_all() -> None:
-    for name in TASK_MODULES:
-        importlib.import_module(name)
+    """Register every domain's handlers (idempotent: the registry ignores repeats)."""
+    for register in REGISTRATIONS:
+        register()
