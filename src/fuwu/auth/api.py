@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict
 from fuwu.audit import service as audit_service
 from fuwu.auth import access
 from fuwu.auth import service as auth_service
-from fuwu.auth.deps import ApiCaller, scoped, staff_only
-from fuwu.auth.principal import Principal
+from fuwu.auth.deps import ApiCaller, scoped
+from fuwu.auth.principal import Principal, require_staff
 from fuwu.auth.schemas import (
     TeamCreate,
     TeamRead,
@@ -50,7 +50,7 @@ def list_users(
     after_id: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> object:
-    staff_only(actor)
+    require_staff(actor)
     return auth_service.list_users(
         session,
         role=role,
@@ -73,7 +73,7 @@ def create_user(
 @router.get("/users/{user_id}", response_model=UserRead)
 def get_user(user_id: Id, session: DbSession, actor: UsersRead) -> object:
     if actor.user_id != user_id:
-        staff_only(actor)
+        require_staff(actor)
     return auth_service.get_user(session, user_id)
 
 
@@ -116,7 +116,7 @@ def revoke_token(token_id: Id, session: DbSession, actor: UsersWrite) -> object:
 
 @router.get("/teams", response_model=list[TeamRead])
 def list_teams(session: DbSession, actor: UsersRead) -> object:
-    staff_only(actor)
+    require_staff(actor)
     return auth_service.list_teams(session)
 
 
@@ -130,7 +130,7 @@ def create_team(
 
 @router.get("/teams/{team_id}", response_model=TeamRead)
 def get_team(team_id: Id, session: DbSession, actor: UsersRead) -> object:
-    staff_only(actor)
+    require_staff(actor)
     return auth_service.get_team(session, team_id)
 
 

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
 from fuwu.auth import access
-from fuwu.auth.principal import Principal
+from fuwu.auth.principal import Principal, require_admin, require_staff
 from fuwu.config import Settings
 from fuwu.db import transaction
 from fuwu.errors import NotAuthenticated, PermissionDenied
@@ -84,20 +84,6 @@ def require_scope(principal: Principal, scope: str) -> None:
         raise PermissionDenied("This API token lacks the scope '%(scope)s'.", scope=scope)
 
 
-def staff_only(actor: Principal) -> Principal:
-    """The actor, if staff; an API route's check beside its token scope."""
-    if not actor.is_staff:
-        raise PermissionDenied()
-    return actor
-
-
-def admin_only(actor: Principal) -> Principal:
-    """The actor, if an administrator."""
-    if not actor.is_admin:
-        raise PermissionDenied()
-    return actor
-
-
 def optional_user(request: Request, session: DbSession, settings: SettingsDep) -> Principal | None:
     """The signed-in browser user, or None."""
     cookie = request.cookies.get(SESSION_COOKIE)
@@ -141,15 +127,11 @@ def ui_user(principal: Annotated[Principal | None, Depends(optional_user)]) -> P
 
 
 def ui_staff(principal: Annotated[Principal, Depends(ui_user)]) -> Principal:
-    if not principal.is_staff:
-        raise PermissionDenied()
-    return principal
+    return require_staff(principal)
 
 
 def ui_admin(principal: Annotated[Principal, Depends(ui_user)]) -> Principal:
-    if not principal.is_admin:
-        raise PermissionDenied()
-    return principal
+    return require_admin(principal)
 
 
 def scoped(scope: str) -> Callable[..., Awaitable[Principal]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fuwu.errors import PermissionDenied
+
 ALL_SCOPES = (
     "tickets:read",
     "tickets:write",
@@ -58,3 +60,17 @@ class Principal:
 
     def has_scope(self, scope: str) -> bool:
         return self.scopes is None or "*" in self.scopes or scope in self.scopes
+
+
+def require_staff(actor: Principal) -> Principal:
+    """The actor, if staff; PermissionDenied otherwise (services and API routes alike)."""
+    if not actor.is_staff:
+        raise PermissionDenied()
+    return actor
+
+
+def require_admin(actor: Principal) -> Principal:
+    """The actor, if an administrator; PermissionDenied otherwise."""
+    if not actor.is_admin:
+        raise PermissionDenied()
+    return actor

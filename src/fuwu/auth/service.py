@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from fuwu.audit import service as audit
 from fuwu.auth import passwords
 from fuwu.auth.models import ApiToken, Team, TeamMember, User, UserSession
-from fuwu.auth.principal import Principal
+from fuwu.auth.principal import Principal, require_admin
 from fuwu.auth.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from fuwu.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from fuwu.kit.time import utcnow
@@ -31,11 +31,6 @@ USER_AUDIT_FIELDS = (
 # What a user's own API token may never change about that user (ADR 0011): a stolen token must
 # not be able to take over the account or raise its own privileges.
 TOKEN_CANNOT_CHANGE_ITS_USER = frozenset({"password", "role", "ticket_scope", "is_active", "email"})
-
-
-def _require_admin(actor: Principal) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied()
 
 
 def _snapshot(user: User, team_ids: list[int]) -> dict[str, Any]:
@@ -132,7 +127,7 @@ def create_user(
     session: Session, *, actor: Principal, data: UserCreate, ip: str | None = None
 ) -> User:
     """Add a user (admin only); staff get team scope unless admin or supervisor."""
-    _require_admin(actor)
+    require_admin(actor)
     _check_unique(session, username=data.username, email=data.email, own_id=None)
     if data.role == "customer":
         _check_not_staff_name(session, data.display_name)
@@ -285,7 +280,7 @@ def create_team(
     session: Session, *, actor: Principal, data: TeamCreate, ip: str | None = None
 ) -> Team:
     """Add a team (admin only)."""
-    _require_admin(actor)
+    require_admin(actor)
     if session.scalar(select(Team.id).where(Team.name == data.name)) is not None:
         raise ValidationFailed.single("name", "taken")
     team = Team(name=data.name, description=data.description, is_active=True)
@@ -313,7 +308,7 @@ def update_team(
     session: Session, *, actor: Principal, team_id: int, data: TeamUpdate, ip: str | None = None
 ) -> Team:
     """Rename, describe, (de)activate a team or set its members (admin only)."""
-    _require_admin(actor)
+    require_admin(actor)
     team = get_team(session, team_id)
     changes = data.model_dump(exclude_unset=True)
     renamed = "name" in changes and changes["name"] != team.name

@@ -11,10 +11,10 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from fuwu.audit import service as audit
-from fuwu.auth.principal import Principal
+from fuwu.auth.principal import Principal, require_staff
 from fuwu.customers.models import Asset, Contact, Organisation
 from fuwu.customers.schemas import AssetCreate, AssetUpdate
-from fuwu.customers.service import TZ, checked_custom, custom_values, require_staff
+from fuwu.customers.service import TZ, checked_custom, custom_values
 from fuwu.errors import FieldError, NotFound, ValidationFailed
 
 ASSET_FIELDS = (

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from fuwu.audit import service as audit
-from fuwu.auth.principal import Principal
+from fuwu.auth.principal import Principal, require_staff
 from fuwu.customers.models import Contact, ContactIdentity, Organisation
 from fuwu.customers.schemas import (
     ContactCreate,
@@ -19,7 +19,7 @@ from fuwu.customers.schemas import (
     OrganisationUpdate,
 )
 from fuwu.db import insert_ignoring_conflicts
-from fuwu.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from fuwu.errors import FieldError, NotFound, ValidationFailed
 from fuwu.fields.forms import records as entity_forms
 from fuwu.kit.contact_points import normalise_email, normalise_phone
 
@@ -39,11 +39,6 @@ CONTACT_FIELDS = (
 )
 ORG_FIELDS = ("name", "vip_level", "phone", "address", "notes", "tags", "custom")
 TZ = "Asia/Shanghai"  # what custom date defaults are read in unless the caller says
-
-
-def require_staff(actor: Principal) -> None:
-    if not actor.is_staff:
-        raise PermissionDenied()
 
 
 def _clean_points(email: str | None, phone: str | None) -> tuple[str | None, str | None]:

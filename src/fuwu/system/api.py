@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 
 from fuwu.audit import service as audit
-from fuwu.auth.deps import admin_only, scoped
-from fuwu.auth.principal import Principal
+from fuwu.auth.deps import scoped
+from fuwu.auth.principal import Principal, require_admin
 from fuwu.jobs import service as jobs_service
 from fuwu.kit.ids import Id
 from fuwu.system.schemas import JobRead
@@ -27,14 +27,14 @@ def list_jobs(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> object:
     """Jobs newest first; `state=dead` is the dead-letter list."""
-    admin_only(actor)
+    require_admin(actor)
     return jobs_service.list_jobs(session, state=state, limit=limit)
 
 
 @router.post("/jobs/{job_id}/retry", response_model=JobRead)
 def retry_job(job_id: Id, session: DbSession, actor: Admin) -> object:
     """Queue a dead or failed job again with a fresh set of attempts."""
-    admin_only(actor)
+    require_admin(actor)
     job = jobs_service.retry(session, job_id)
     audit.record(
         session,

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from fuwu.auth.principal import Principal
-from fuwu.errors import DomainError, PermissionDenied
+from fuwu.auth.principal import Principal, require_staff
+from fuwu.errors import DomainError
 from fuwu.tickets import pipeline
 from fuwu.tickets.schemas import BulkChanges
 from fuwu.tickets.service import change_values, get_ticket
@@ -46,8 +46,7 @@ def bulk_update(
     ip: str | None = None,
 ) -> list[Outcome]:
     """Apply `changes` to each ticket (duplicates once, in the order given)."""
-    if not actor.is_staff:
-        raise PermissionDenied()
+    require_staff(actor)
     asked = changes.model_dump(exclude_unset=True)
     add, remove = asked.pop("add_tags", None) or [], asked.pop("remove_tags", None) or []
     values = change_values(asked)

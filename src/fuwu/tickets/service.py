@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from fuwu.auth.principal import Principal
+from fuwu.auth.principal import Principal, require_staff
 from fuwu.customers import service as customers_service
 from fuwu.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from fuwu.tickets import pipeline
@@ -135,8 +135,7 @@ def update_ticket(
 ) -> Ticket:
     """Change fields; `version` guards against overwriting someone else's change (409).
     `attachments` are files staged for file fields of this change, which it claims."""
-    if not actor.is_staff:
-        raise PermissionDenied()
+    require_staff(actor)
     ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
     changes = data.model_dump(exclude_unset=True)
     expected = changes.pop("version", None)

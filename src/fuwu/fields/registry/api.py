@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from fuwu.auth.deps import admin_only, scoped, staff_only
-from fuwu.auth.principal import Principal
+from fuwu.auth.deps import scoped
+from fuwu.auth.principal import Principal, require_admin, require_staff
 from fuwu.fields.registry import cascade
 from fuwu.fields.registry import service as fields_service
 from fuwu.fields.registry.schemas import FieldCreate, FieldRead, FieldRetype, FieldUpdate, Usage
@@ -23,54 +23,54 @@ ConfigWrite = Annotated[Principal, Depends(scoped("config:write"))]
 def list_fields(
     session: DbSession, actor: ConfigRead, entity: str = "ticket", archived: bool = False
 ) -> object:
-    staff_only(actor)
+    require_staff(actor)
     return fields_service.list_fields(session, entity, archived=archived)
 
 
 @router.post("/fields", response_model=FieldRead, status_code=201)
 def create_field(session: DbSession, actor: ConfigWrite, data: FieldCreate) -> object:
-    return fields_service.create_field(session, actor=admin_only(actor), data=data)
+    return fields_service.create_field(session, actor=require_admin(actor), data=data)
 
 
 @router.get("/fields/{field_id}", response_model=FieldRead)
 def get_field(session: DbSession, actor: ConfigRead, field_id: Id) -> object:
-    staff_only(actor)
+    require_staff(actor)
     return fields_service.get_field(session, field_id)
 
 
 @router.patch("/fields/{field_id}", response_model=FieldRead)
 def update_field(session: DbSession, actor: ConfigWrite, field_id: Id, data: FieldUpdate) -> object:
     return fields_service.update_field(
-        session, actor=admin_only(actor), field_id=field_id, data=data
+        session, actor=require_admin(actor), field_id=field_id, data=data
     )
 
 
 @router.get("/fields/{field_id}/usages", response_model=list[Usage])
 def field_usages(session: DbSession, actor: ConfigRead, field_id: Id) -> object:
-    staff_only(actor)
+    require_staff(actor)
     return fields_service.usages(session, fields_service.get_field(session, field_id))
 
 
 @router.post("/fields/{field_id}/archive", response_model=FieldRead)
 def archive_field(session: DbSession, actor: ConfigWrite, field_id: Id) -> object:
-    return fields_service.archive_field(session, actor=admin_only(actor), field_id=field_id)
+    return fields_service.archive_field(session, actor=require_admin(actor), field_id=field_id)
 
 
 @router.post("/fields/{field_id}/restore", response_model=FieldRead)
 def restore_field(session: DbSession, actor: ConfigWrite, field_id: Id) -> object:
-    return fields_service.restore_field(session, actor=admin_only(actor), field_id=field_id)
+    return fields_service.restore_field(session, actor=require_admin(actor), field_id=field_id)
 
 
 @router.delete("/fields/{field_id}", status_code=204)
 def delete_field(session: DbSession, actor: ConfigWrite, field_id: Id) -> None:
-    fields_service.delete_field(session, actor=admin_only(actor), field_id=field_id)
+    fields_service.delete_field(session, actor=require_admin(actor), field_id=field_id)
 
 
 @router.post("/fields/{field_id}/retype")
 def retype_field(
     session: DbSession, actor: ConfigWrite, field_id: Id, data: FieldRetype
 ) -> dict[str, Any]:
-    return fields_service.retype(session, actor=admin_only(actor), field_id=field_id, data=data)
+    return fields_service.retype(session, actor=require_admin(actor), field_id=field_id, data=data)
 
 
 @router.get("/regions/cn")

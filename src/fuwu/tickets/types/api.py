@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from fuwu.auth.deps import admin_only, scoped, staff_only
-from fuwu.auth.principal import Principal
+from fuwu.auth.deps import scoped
+from fuwu.auth.principal import Principal, require_admin, require_staff
 from fuwu.configs import service as configs
 from fuwu.fields.forms.validation import evaluate, variables_for
 from fuwu.kit.ids import Count, Id
@@ -36,39 +36,39 @@ def _type_read(session: Any, row: Any) -> TicketTypeRead:
 
 @router.get("/ticket-types", response_model=list[TicketTypeRead])
 def list_types(session: DbSession, actor: ConfigRead, inactive: bool = False) -> object:
-    staff_only(actor)
+    require_staff(actor)
     return [_type_read(session, t) for t in ticket_types.list_types(session, inactive=inactive)]
 
 
 @router.post("/ticket-types", response_model=TicketTypeRead, status_code=201)
 def create_type(session: DbSession, actor: ConfigWrite, data: TicketTypeCreate) -> object:
     return _type_read(
-        session, ticket_types.create_type(session, actor=admin_only(actor), data=data)
+        session, ticket_types.create_type(session, actor=require_admin(actor), data=data)
     )
 
 
 @router.get("/ticket-types/{key}", response_model=TicketTypeRead)
 def get_type(session: DbSession, actor: ConfigRead, key: str) -> object:
-    staff_only(actor)
+    require_staff(actor)
     return _type_read(session, ticket_types.get_type(session, key))
 
 
 @router.patch("/ticket-types/{key}", response_model=TicketTypeRead)
 def update_type(session: DbSession, actor: ConfigWrite, key: str, data: TicketTypeUpdate) -> object:
-    row = ticket_types.update_type(session, actor=admin_only(actor), key=key, data=data)
+    row = ticket_types.update_type(session, actor=require_admin(actor), key=key, data=data)
     return _type_read(session, row)
 
 
 @router.get("/ticket-types/{key}/form/versions", response_model=list[FormVersionRead])
 def form_versions(session: DbSession, actor: ConfigRead, key: str) -> object:
-    staff_only(actor)
+    require_staff(actor)
     ticket_types.get_type(session, key)
     return configs.history(session, ticket_types.FORM, key)
 
 
 @router.get("/ticket-types/{key}/form/versions/{version}", response_model=FormVersionRead)
 def form_version(session: DbSession, actor: ConfigRead, key: str, version: Count) -> object:
-    staff_only(actor)
+    require_staff(actor)
     return configs.get(session, ticket_types.FORM, key, version)
 
 
@@ -82,14 +82,14 @@ def save_draft(
     session: DbSession, actor: ConfigWrite, settings: SettingsDep, key: str, data: DraftIn
 ) -> object:
     return ticket_types.save_draft(
-        session, actor=admin_only(actor), key=key, definition=data.definition,
+        session, actor=require_admin(actor), key=key, definition=data.definition,
         timezone=settings.timezone, note=data.note,
     )  # fmt: skip
 
 
 @router.delete("/ticket-types/{key}/form/draft", status_code=204)
 def discard_draft(session: DbSession, actor: ConfigWrite, key: str) -> None:
-    admin_only(actor)
+    require_admin(actor)
     configs.discard_draft(session, ticket_types.FORM, key)
 
 
@@ -103,7 +103,7 @@ def publish(
 ) -> object:
     """Publish the draft; `note` says what changed (shown in the version history)."""
     return ticket_types.publish(
-        session, actor=admin_only(actor), key=key, timezone=settings.timezone,
+        session, actor=require_admin(actor), key=key, timezone=settings.timezone,
         note=data.note if data else "",
     )  # fmt: skip
 
@@ -116,7 +116,7 @@ def form_diff(
     from_version: Annotated[Count, Query(alias="from")],
     to_version: Annotated[Count, Query(alias="to")],
 ) -> list[dict[str, Any]]:
-    staff_only(actor)
+    require_staff(actor)
     before = configs.get(session, ticket_types.FORM, key, from_version).definition
     after = configs.get(session, ticket_types.FORM, key, to_version).definition
     return [
@@ -136,7 +136,7 @@ def form_state(
     session: DbSession, actor: ConfigRead, settings: SettingsDep, key: str, data: StateIn
 ) -> dict[str, Any]:
     """What the form logic decides for some values: hidden, required, read-only, options."""
-    staff_only(actor)
+    require_staff(actor)
     form = ticket_types.form(session, key, settings.timezone, data.version)
     if form is None:
         return {"hidden": [], "required": [], "read_only": [], "set_values": {}, "allowed": {}}
