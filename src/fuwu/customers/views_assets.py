@@ -14,7 +14,7 @@ from fuwu.auth.deps import Csrf, UiStaff
 from fuwu.auth.principal import Principal
 from fuwu.customers import assets as customer_assets
 from fuwu.customers import views_custom, views_lists
-from fuwu.customers.models import Asset, Contact, Organisation
+from fuwu.customers.models import Asset, Contact
 from fuwu.customers.schemas import AssetCreate, AssetUpdate
 from fuwu.errors import ValidationFailed
 from fuwu.fields.forms.compile import Form
@@ -128,13 +128,6 @@ def _posted(form: FormData, custom: Form | None, *, creating: bool) -> dict[str,
     return data
 
 
-def _name(session: Session, model: type[Contact | Organisation], value: Any) -> str:
-    """The name a picker shows for the id a form holds (none for an id that names nobody)."""
-    ident = parse_id(str(value)) if value is not None else None
-    row = session.get(model, ident) if ident else None
-    return str(getattr(row, "name", ""))
-
-
 def _form(
     request: Request,
     session: Session,
@@ -152,8 +145,14 @@ def _form(
         "asset_id": asset_id,
         "title": asset.serial_number if asset else "",
         "values": values,
-        "names": {"contact_id": _name(session, Contact, values.get("contact_id")),
-                  "organisation_id": _name(session, Organisation, values.get("organisation_id"))},
+        "names": {
+            "contact_id": views_custom.picked_name(
+                session, me, "customer", values.get("contact_id")
+            ),
+            "organisation_id": views_custom.picked_name(
+                session, me, "organisation", values.get("organisation_id")
+            ),
+        },
         "errors": forms.messages(request, failed) if failed else {},
         **views_custom.inputs(request, session, me, custom, creating=asset_id is None,
                               values=values.get("custom") or {}, failed=failed),

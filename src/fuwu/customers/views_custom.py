@@ -21,6 +21,7 @@ from fuwu.fields.forms import records as entity_forms
 from fuwu.fields.forms import render as fields_render
 from fuwu.fields.forms.compile import Form
 from fuwu.fields.forms.display import display
+from fuwu.kit.ids import parse_id
 from fuwu.web.errors import locale_of
 
 REFERENCE_TYPES = frozenset({"user", "team", "customer", "asset", "ticket"})
@@ -46,14 +47,16 @@ Namer = Callable[[Session, Principal, str, int], str | None]
 
 
 def reference_name(session: Session, me: Principal, kind: str, ref: int) -> str | None:
-    """The name of the user, team, customer or asset a reference field holds, as the reader may
-    see it; None for another kind (a ticket: the tickets domain names those)."""
+    """The name of the user, team, customer, organisation or asset a reference holds, as the
+    reader may see it; None for another kind (a ticket: the tickets domain names those)."""
     if kind == "user":
         return auth_service.get_user(session, ref).display_name
     if kind == "team":
         return auth_service.get_team(session, ref).name
     if kind == "customer":
         return customers_service.get_contact(session, actor=me, contact_id=ref).name
+    if kind == "organisation":
+        return customers_service.get_organisation(session, actor=me, organisation_id=ref).name
     if kind == "asset":
         asset = customer_assets.get_asset(session, actor=me, asset_id=ref)
         return " ".join(p for p in (asset.product, asset.model, f"· {asset.serial_number}") if p)
@@ -81,6 +84,16 @@ def reference_texts(
         if text:
             found[key] = text
     return found
+
+
+def picked_name(session: Session, me: Principal, kind: str, value: Any) -> str:
+    """What a search picker shows for the id a posted form holds ("" when it names nobody the
+    reader may see)."""
+    ref = parse_id(str(value)) if value is not None else None
+    try:
+        return (reference_name(session, me, kind, ref) if ref else None) or ""
+    except DomainError:
+        return ""
 
 
 def inputs(
