@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 from fuwu.errors import FIELD_MESSAGES, ValidationFailed
 from fuwu.fields.formulas.parser import FormulaError
 from fuwu.fields.registry import cascade, types
+from fuwu.fields.registry import service as fields_service
 from fuwu.fields.registry.models import FieldDef
 from fuwu.kit.i18n import gettext
 from fuwu.web.errors import field_message
@@ -371,7 +372,9 @@ def place(locale: str, exc: ValidationFailed, type_name: str) -> FieldErrors:
     return found
 
 
-def type_choices() -> list[tuple[str, str]]:
-    """(type, label msgid) for every registered type, the known ones first."""
+def type_choices(entity: str, *, but: str | None = None) -> list[tuple[str, str]]:
+    """(type, label msgid) of every registered type a field of `entity` may have (other than
+    `but`, the type it has now), the known ones first."""
     known = [(t, label) for t, label in TYPE_LABELS.items() if t in types.TYPES]
-    return known + [(t, t) for t in types.TYPES if t not in TYPE_LABELS]
+    found = known + [(t, t) for t in types.TYPES if t not in TYPE_LABELS]
+    return [(t, label) for t, label in found if t != but and fields_service.type_allowed(entity, t)]

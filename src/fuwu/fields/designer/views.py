@@ -80,11 +80,7 @@ def _editor_page(
         "usages": usages or [],
         "entity": values.get("entity", "ticket"),
         "entity_label": ENTITY_LABELS.get(values.get("entity", "ticket"), ""),
-        "type_choices": [
-            (t, label)
-            for t, label in editor.type_choices()
-            if fields_service.type_allowed(values.get("entity", "ticket"), t)
-        ],
+        "type_choices": editor.type_choices(values.get("entity", "ticket")),
         "type_labels": editor.TYPE_LABELS,
         "groups": editor.GROUPS,
         "column_types": editor.COLUMN_TYPES,
@@ -244,11 +240,7 @@ def _retype_page(
         "report": report,
         "errors": errors or {},
         "message": message,
-        "type_choices": [
-            (t, label)
-            for t, label in editor.type_choices()
-            if t != row.type and fields_service.type_allowed(row.entity, t)
-        ],
+        "type_choices": editor.type_choices(row.entity, but=row.type),
         "type_labels": editor.TYPE_LABELS,
         "groups": editor.GROUPS,
         "column_types": editor.COLUMN_TYPES,
