@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -80,6 +80,10 @@ _CREATE_BODY = {"requestBody": {"required": True, "content": {
 }}}  # fmt: skip
 
 
+# The one-thread routes authenticate themselves (ADR 0013): their answers without a token.
+_TOKEN_ANSWERS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid API token"}, 403: {"description": "No scope"},
+}  # fmt: skip
 _MESSAGE_BODY = {"requestBody": {"required": True, "content": {
     JSON: {"schema": {"$ref": "#/components/schemas/MessageCreate"}},
 }}}  # fmt: skip
@@ -89,7 +93,7 @@ _MESSAGE_BODY = {"requestBody": {"required": True, "content": {
     "/tickets",
     status_code=201,
     response_model=TicketRead,
-    responses={401: {"description": "No valid API token"}, 403: {"description": "No scope"}},
+    responses=_TOKEN_ANSWERS,
     openapi_extra=_CREATE_BODY,
 )
 async def create_ticket(
@@ -360,7 +364,7 @@ def list_messages(ticket_id: Id, session: DbSession, actor: Reader) -> object:
     "/tickets/{ticket_id}/messages",
     status_code=201,
     response_model=MessageRead,
-    responses={401: {"description": "No valid API token"}, 403: {"description": "No scope"}},
+    responses=_TOKEN_ANSWERS,
     openapi_extra=_MESSAGE_BODY,
 )
 async def add_message(
