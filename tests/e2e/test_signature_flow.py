@@ -69,7 +69,13 @@ def test_a_signature_drawn_on_a_phone_is_stored_with_the_ticket(
         signature = page.locator(".cf-files img.cf-thumb")
         expect(signature).to_be_visible()
         expect(page.locator(".cf-files")).to_contain_text("Wang Fang")
-        loaded = signature.evaluate("img => img.complete && img.naturalWidth > 0")
+        # The thumbnail loads lazily: bring it into view and give it time to arrive, so a slow
+        # fetch is not taken for a broken image.
+        signature.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "img => img.complete", arg=signature.element_handle(), timeout=10_000
+        )
+        loaded = signature.evaluate("img => img.naturalWidth > 0")
         assert loaded, "the signature image does not load"
         page.screenshot(path=str(tmp_path / "signed-ticket-375.png"), full_page=True)
     finally:
