@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select, update
 
 from fuwu.db import transaction
+from fuwu.jobs.models import DomainEvent
 from fuwu.kit.i18n import gettext
-from fuwu.tickets.models import Attachment, Ticket
+from fuwu.tickets.models import Attachment, Message, Ticket
 
 NUMBER = re.compile(r"^SR(\d{8})-(\d{5})$")
 DATA = Path(__file__).parent / "data"
@@ -643,6 +644,49 @@ def test_replies_notes_and_first_response(client, factory, api_as):
         "An engineer comes today",
         "Second reply",
     ]
+
+
+def test_a_reply_writes_its_event_and_marks_the_ticket_updated(app, client, factory, api_as):
+    """The message and its outbox event are written together, the event naming the new
+    message and its ticket; the ticket's update time moves, its version does not (an agent's
+    open edit of the fields stays valid)."""
+    agent = factory.user("agent")
+    ticket = factory.ticket("Fridge hums")
+    url = f"/api/v1/tickets/{ticket.id}"
+    before = client.get(url, headers=api_as(agent)).json()
+    posted = client.post(f"{url}/messages", json={"body": "On my way"}, headers=api_as(agent))
+    assert posted.status_code == 201, posted.text
+    message = posted.json()
+    with transaction(app.state.reader) as session:
+        events = session.scalars(
+            select(DomainEvent).where(DomainEvent.name == "message.created")
+        ).all()
+        assert [(e.entity, e.entity_id, e.actor_id) for e in events] == [
+            ("ticket", ticket.id, agent.id)
+        ]
+        assert events[0].payload == {
+            "message_id": message["id"], "kind": "reply", "from_customer": False,
+        }  # fmt: skip
+    after = client.get(url, headers=api_as(agent)).json()
+    assert after["updated_at"] > before["updated_at"]
+    assert after["version"] == before["version"]
+
+
+def test_a_reply_to_a_ticket_out_of_sight_is_404_and_writes_nothing(app, client, factory, api_as):
+    team = factory.team("Install")
+    ticket = factory.ticket("Oven door", team=team)
+    outsider = factory.user("agent")
+    answer = client.post(
+        f"/api/v1/tickets/{ticket.id}/messages", json={"body": "Hi"}, headers=api_as(outsider)
+    )
+    assert answer.status_code == 404
+    with transaction(app.state.reader) as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 0
+        kinds = session.scalars(select(DomainEvent.name)).all()
+        assert list(kinds) == ["ticket.created"]
+        assert session.scalar(select(Ticket.updated_at).where(Ticket.id == ticket.id)) == (
+            ticket.updated_at
+        )
 
 
 def test_empty_or_unknown_kind_message_is_422(client, factory, api_as):

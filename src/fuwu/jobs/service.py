@@ -88,11 +88,13 @@ def pending_event(
     name: str,
     *,
     entity: str,
+    entity_id: int | New | None = None,
     actor_id: int | None = None,
     payload: dict[str, Any] | None = None,
 ) -> Children | None:
-    """The outbox row of an event about an entity inserted by `db.insert_with_children`,
-    which fills in its id (and any `New` value in `payload`): what `emit` would write.
+    """The outbox row of an event to insert with a row by `db.insert_with_children`: what
+    `emit` would write. The event is about the inserted row (its id fills in `entity_id`)
+    unless `entity_id` names another; any `New` value in `payload` is filled in too.
 
     None when the event has subscribers: their jobs need the event's id, so call `emit`
     after the insert instead.
@@ -102,7 +104,7 @@ def pending_event(
     values = {
         "name": name,
         "entity": entity,
-        "entity_id": New(),
+        "entity_id": New() if entity_id is None else entity_id,
         "actor_id": actor_id,
         "payload": payload or {},
         "created_at": utcnow(),

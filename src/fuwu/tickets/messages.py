@@ -7,22 +7,45 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from fuwu.auth.principal import Principal
+from fuwu.db import New, insert_with_children, table
 from fuwu.errors import NotFound, PermissionDenied, ValidationFailed
 from fuwu.jobs import service as jobs
 from fuwu.kit import files
 from fuwu.kit.storage import LocalStore, TooLarge
 from fuwu.kit.time import utcnow
-from fuwu.tickets import pipeline
+from fuwu.tickets import pipeline, writer
 from fuwu.tickets.models import Attachment, Message, Ticket, TicketEvent
+from fuwu.tickets.permissions import can_see
 from fuwu.tickets.service import get_ticket
 from fuwu.tickets.state import state_of
 from fuwu.tickets.uploads import safe_filename
 
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    """A message as `add_message` wrote it."""
+
+    id: int
+    ticket_id: int
+    kind: str
+    author_name: str
+    from_customer: bool
+    channel: str
+    body: str
+    created_at: datetime
+
+
+# What a message needs of its ticket: who may see it, and whether a customer's reply reopens it.
+_TARGET = select(
+    Ticket.id, Ticket.status_category, Ticket.customer_id, Ticket.team_id, Ticket.assignee_id
+).where(Ticket.id == bindparam("ticket_id"))
+_REOPENED_BY_REPLY = frozenset({"pending", "resolved", "closed"})
 
 
 def add_message(
@@ -35,10 +58,16 @@ def add_message(
     channel: str = "web",
     timezone: str = "Asia/Shanghai",
     at: datetime | None = None,
-) -> Message:
+) -> PostedMessage:
     """Add a reply or note; a customer's reply reopens a pending or resolved ticket.
-    `at` dates it when it replays history (the demo loader); default now."""
-    ticket = get_ticket(session, actor=actor, ticket_id=ticket_id, people=False)
+    `at` dates it when it replays history (the demo loader); default now.
+
+    The message and its `message.created` event are one INSERT (`db.insert_with_children`);
+    the ticket is read for just the columns that decide, and touched by one UPDATE unless the
+    reply reopens it, which is a change like any other (`pipeline.apply_change`)."""
+    target = session.execute(_TARGET, {"ticket_id": ticket_id}).one_or_none()
+    if target is None or not can_see(actor, target):
+        raise NotFound("Ticket %(id)s does not exist.", id=ticket_id)
     if kind not in ("reply", "note"):
         raise ValidationFailed.single("kind", "invalid_choice", choices="reply, note")
     if not body.strip():
@@ -46,45 +75,42 @@ def add_message(
     if kind == "note" and not actor.is_staff:
         raise PermissionDenied()
     now = at or utcnow()
-    message = Message(
-        ticket_id=ticket.id,
-        kind=kind,
-        author_user_id=actor.user_id,
-        author_contact_id=None if actor.is_staff else actor.contact_id,
-        author_name=actor.name,
-        from_customer=not actor.is_staff,
-        channel=channel,
-        body=body,
-        created_at=now,
-    )
-    session.add(message)
-    # A plain UPDATE, not the ORM's versioned one: two people replying at once must both
-    # succeed (no StaleDataError), and a reply alone does not bump the version, so an agent's
-    # stale edit of the fields still gets its 409.
-    values: dict[str, Any] = {"updated_at": now}
-    if actor.is_staff and kind == "reply":
-        values["first_response_at"] = func.coalesce(Ticket.first_response_at, now)
-    session.execute(
-        update(Ticket).where(Ticket.id == ticket.id).values(**values),
-        execution_options={"synchronize_session": False},
-    )
-    if not actor.is_staff and ticket.status_category in ("pending", "resolved", "closed"):
-        pipeline.apply_change(  # the customer's reply reopens it: a change like any other
+    from_customer = not actor.is_staff
+    values = {
+        "ticket_id": ticket_id,
+        "kind": kind,
+        "author_user_id": actor.user_id,
+        "author_contact_id": actor.contact_id if from_customer else None,
+        "author_name": actor.name,
+        "from_customer": from_customer,
+        "channel": channel,
+        "body": body,
+        "created_at": now,
+    }
+    payload: dict[str, Any] = {"message_id": New(), "kind": kind, "from_customer": from_customer}
+    event = jobs.pending_event(
+        "message.created", entity="ticket", entity_id=ticket_id, actor_id=actor.user_id,
+        payload=payload,
+    )  # fmt: skip
+    new = insert_with_children(session, table(Message), values, [event] if event else [])
+    message_id = int(new["id"])
+    if event is None:  # subscribers' jobs need the event id
+        jobs.emit(session, "message.created", entity="ticket", entity_id=ticket_id,
+                  actor_id=actor.user_id, payload=payload | {"message_id": message_id})  # fmt: skip
+    if from_customer and target.status_category in _REOPENED_BY_REPLY:
+        ticket = get_ticket(session, actor=actor, ticket_id=ticket_id, people=False)
+        pipeline.apply_change(
             session, actor=actor, before=state_of(ticket),
             change=pipeline.Change({"status": "open"}, cause="reopened", checks_version=False),
             where=pipeline.Where(timezone=timezone, at=at),
         )  # fmt: skip
-    session.flush()
-    session.expire(ticket)  # its columns were written by plain UPDATEs
-    jobs.emit(
-        session,
-        "message.created",
-        entity="ticket",
-        entity_id=ticket_id,
-        actor_id=actor.user_id,
-        payload={"message_id": message.id, "kind": kind, "from_customer": message.from_customer},
-    )
-    return message
+        session.expire(ticket)  # its columns were written by a plain UPDATE
+    else:
+        writer.touch(session, ticket_id, now=now, answered=actor.is_staff and kind == "reply")
+    return PostedMessage(
+        id=message_id, ticket_id=ticket_id, kind=kind, author_name=actor.name,
+        from_customer=from_customer, channel=channel, body=body, created_at=now,
+    )  # fmt: skip
 
 
 def list_messages(session: Session, *, actor: Principal, ticket_id: int) -> Sequence[Message]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import ColumnElement, false, or_, true
 
 from fuwu.auth.principal import Principal
@@ -22,8 +24,19 @@ def visible(actor: Principal) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
-def can_see(actor: Principal, ticket: Ticket) -> bool:
-    """The same rule as `visible`, for one loaded ticket."""
+class Placed(Protocol):
+    """What decides who sees a ticket: a loaded ticket, or a row of just these columns."""
+
+    @property
+    def customer_id(self) -> int | None: ...
+    @property
+    def team_id(self) -> int | None: ...
+    @property
+    def assignee_id(self) -> int | None: ...
+
+
+def can_see(actor: Principal, ticket: Placed) -> bool:
+    """The same rule as `visible`, for one loaded ticket (or its `Placed` columns)."""
     if actor.sees_all_tickets:
         return True
     if not actor.is_staff:

@@ -1,8 +1,10 @@
-"""The one writer of `ticket` rows: a new ticket in one statement, a change in one UPDATE.
+"""The one writer of `ticket` rows: a new ticket in one statement, a change in one UPDATE,
+and the touch of a message on it (`touch`: its update time, its first answer).
 
 Both write the trail of the change with it (`trail`): the create's history, event and audit
 rows ride in the INSERT itself (a single round trip on PostgreSQL, docs/benchmarks.md), a
-change's follow its UPDATE. Only the change pipeline (`pipeline.apply_change`) calls this.
+change's follow its UPDATE. Only the change pipeline (`pipeline.apply_change`) writes
+changes; messages (`messages.add_message`) only touch.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import bindparam, delete, func, insert, update
 from sqlalchemy.orm import Session
 
 from fuwu.audit import service as audit
@@ -91,6 +93,24 @@ def insert_ticket(
         assignee=refs.assignee,
         team=refs.team,
     )
+
+
+_TOUCH = (
+    update(Ticket)
+    .where(Ticket.id == bindparam("ticket_id"))
+    .values(updated_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+_TOUCH_ANSWERED = _TOUCH.values(
+    first_response_at=func.coalesce(Ticket.first_response_at, bindparam("now"))
+)
+
+
+def touch(session: Session, ticket_id: int, *, now: datetime, answered: bool) -> None:
+    """Mark a ticket updated by a message on it, and first answered when `answered` (an agent's
+    reply). A plain UPDATE without the version: two people replying at once both succeed,
+    and a message alone does not make an agent's open edit of the fields stale (no 409)."""
+    session.execute(_TOUCH_ANSWERED if answered else _TOUCH, {"ticket_id": ticket_id, "now": now})
 
 
 def claim(session: Session, attachments: Sequence[int], ticket_id: int) -> None:
