@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, create_engine, pool, text
+from sqlalchemy import Engine, Table, create_engine, pool, text
 from sqlalchemy.engine import make_url
 
 import fuwu.app
@@ -40,6 +40,7 @@ from fuwu.db import Base, make_engine, transaction
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets.models import Ticket
 from fuwu.tickets.schemas import TicketCreate, TicketUpdate
+from fuwu.workflows import statuses
 
 # Starlette 1.x prefers httpx2 and warns once, at import, when it finds httpx 0.28 (our pinned
 # dev dependency). Silence only that import-time notice; every other warning stays an error.
@@ -95,6 +96,7 @@ class TestDatabases:
         self.root = root
         self.created: list[str] = []
         self.engines: dict[str, Engine] = {}
+        self.seeds: dict[str, list[tuple[Table, list[dict[str, Any]]]]] = {}
         self._pg_error: str | None = None
         self._pg_checked = False
 
@@ -145,8 +147,19 @@ class TestDatabases:
             self.engines[url] = make_engine(url, pool_size=pool_size)
         return self.engines[url]
 
+    def remember_seeds(self, url: str) -> None:
+        """Keep the rows the migrations wrote (the seeded statuses): `clean` puts them back,
+        so every test starts from what a fresh install has."""
+        with self.engine(url).connect() as conn:
+            self.seeds[url] = [
+                (table, [dict(r._mapping) for r in conn.execute(table.select())])
+                for table in Base.metadata.sorted_tables
+            ]
+        self.seeds[url] = [(t, rows) for t, rows in self.seeds[url] if rows]
+
     def clean(self, url: str) -> None:
-        """Empty every application table (the schema and alembic_version stay).
+        """Empty every application table but for the migrations' seeds (the schema and
+        alembic_version stay).
 
         DELETE in reverse dependency order: on these tiny tables it takes ~3 ms where
         TRUNCATE ... RESTART IDENTITY takes ~100 ms on PostgreSQL. Ids are therefore not reset
@@ -163,6 +176,9 @@ class TestDatabases:
             if conn.dialect.name == "postgresql":  # counters' sequences (migration 0003)
                 for name in conn.execute(text(COUNTER_SEQUENCES)).scalars().all():
                     conn.execute(text(f'DROP SEQUENCE IF EXISTS "{name}"'))
+            for table, rows in self.seeds.get(url, []):
+                conn.execute(table.insert(), rows)
+        statuses.forget_cached()  # a status key deleted here may come back another category
 
     def close(self) -> None:
         for engine in self.engines.values():
@@ -189,6 +205,7 @@ def migrated_url(request: pytest.FixtureRequest, databases: TestDatabases) -> st
     """One database per kind and worker, built by the migrations."""
     url = databases.new(request.param)
     migrate.upgrade(url)
+    databases.remember_seeds(url)
     return url
 
 

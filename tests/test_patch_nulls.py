@@ -16,6 +16,7 @@ from fuwu.fields.registry.schemas import FieldUpdate
 from fuwu.tickets.saved_views_schemas import SavedViewUpdate
 from fuwu.tickets.schemas import TicketUpdate
 from fuwu.tickets.types.schemas import TicketTypeUpdate
+from fuwu.workflows.schemas import StatusUpdate
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "/api/v1/users/{user_id}": UserUpdate,
@@ -27,6 +28,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "/api/v1/tickets/{ticket_id}": TicketUpdate,
     "/api/v1/fields/{field_id}": FieldUpdate,
     "/api/v1/ticket-types/{key}": TicketTypeUpdate,
+    "/api/v1/statuses/{key}": StatusUpdate,
 }
 
 

@@ -134,8 +134,10 @@ def test_people_a_create_names_must_exist_and_fit(app, client, factory, api_as):
 
 
 def test_a_create_is_one_insert_statement_on_postgresql(app, client, factory, api_as, db_kind):
-    """Pinned: the token, the people and one INSERT for the ticket and everything it writes
-    (docs/benchmarks.md); SQLite, in process, takes one INSERT per table."""
+    """Pinned: the token, the people, the version of the published workflows (the process
+    engine's one read when its compiled workflows are current) and one INSERT for the ticket
+    and everything it writes (docs/benchmarks.md); SQLite, in process, takes one INSERT per
+    table."""
     team = factory.team()
     customer = factory.contact()
     headers = api_as(factory.user("admin"))
@@ -152,9 +154,9 @@ def test_a_create_is_one_insert_statement_on_postgresql(app, client, factory, ap
     finally:
         event.remove(app.state.engine, "before_cursor_execute", record)
     if db_kind == "postgresql":
-        assert statements == ["SELECT", "SELECT", "WITH"], statements
-    else:  # BEGIN IMMEDIATE, token, people, counter, ticket, tag, history, event, audit
-        assert len(statements) == 9, statements
+        assert statements == ["SELECT", "SELECT", "SELECT", "WITH"], statements
+    else:  # BEGIN IMMEDIATE, token, people, workflows, counter, ticket, tag, history, event, audit
+        assert len(statements) == 10, statements
 
 
 def test_the_token_records_its_use_at_most_every_few_minutes(app, client, factory, api_as):

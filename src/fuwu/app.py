@@ -40,7 +40,9 @@ from fuwu.tickets import bulk_api as tickets_bulk_api
 from fuwu.tickets import customer_views as tickets_customer_views
 from fuwu.tickets import engines as tickets_engines
 from fuwu.tickets import saved_views_api as tickets_saved_views_api
+from fuwu.tickets import transitions_api as tickets_transitions_api
 from fuwu.tickets import views as tickets_views
+from fuwu.tickets import views_steps as tickets_views_steps
 from fuwu.tickets.schemas import MessageCreate, TicketCreate
 from fuwu.tickets.types import api as ticket_types_api
 from fuwu.tickets.types import openapi as ticket_types_openapi
@@ -52,6 +54,7 @@ from fuwu.web import openapi as web_openapi
 from fuwu.web.guard import RequestGuardMiddleware
 from fuwu.web.security import SecurityHeadersMiddleware
 from fuwu.web.templating import WEB_DIR, make_templates
+from fuwu.workflows import api as workflows_api
 
 log = logging.getLogger("fuwu")
 SWAGGER = "/static/vendor/swagger-ui-5.35.0"
@@ -146,6 +149,8 @@ def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = Non
         tickets_bulk_api.router,
         tickets_api.router,
         tickets_saved_views_api.router,
+        tickets_transitions_api.router,
+        workflows_api.router,
         fields_api.router,
         ticket_types_api.router,
         fields_views.router,
@@ -159,6 +164,7 @@ def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = Non
         system_views.router,
         auth_views.router,
         tickets_views.router,
+        tickets_views_steps.router,
         customers_views_lists.router,  # its /…/export.csv before the pages' /…/{id}
         customers_views.router,
         customers_views_assets.router,

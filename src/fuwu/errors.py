@@ -48,6 +48,14 @@ FIELD_MESSAGES: dict[str, str] = {
     "file_blocked_type": "%(field)s: %(file)s is of a type that is not accepted",
     "file_not_image": "%(field)s: %(file)s is not a picture (JPEG, PNG, GIF, WebP or BMP)",
     "file_empty": "%(field)s: %(file)s is empty",
+    "invalid_colour": "%(field)s must be a colour such as #2563eb",
+    "not_in_workflow": "%(field)s is not one of the workflow's statuses",
+    "unreachable": "%(field)s: no step leads to this status from the initial one",
+    "no_way_out": "%(field)s: no step leads out of this status, so tickets would stay there",
+    "governed": "%(field)s already follows another workflow (%(detail)s)",
+    "not_initial": "%(field)s: a new ticket of this type starts in %(detail)s",
+    "no_transition": "%(field)s: the workflow has no step from the current status to this one",
+    "required_for_step": "%(field)s is required for this step",
 }
 
 # Field names → label msgids, translated at the edge.
@@ -64,6 +72,8 @@ FIELD_LABELS: dict[str, str] = {
     "customer.phone": "Customer phone",
     "customer.name": "Customer name",
     "assignee_id": "Assignee",
+    "assignee": "Assignee",
+    "team": "Team",
     "team_id": "Team",
     "tags": "Tags",
     "note": "Change note",

@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "fuwu.customers.models",
     "fuwu.tickets.models",
     "fuwu.tickets.types.models",
+    "fuwu.workflows.models",
 )
 
 

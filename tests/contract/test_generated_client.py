@@ -102,7 +102,7 @@ def test_the_generated_client_creates_lists_and_updates_tickets(
 
     changed = update.sync(
         ticket_id=created.id, client=api,
-        body=models.TicketUpdate(status=models.TicketUpdateStatusType0.PENDING,
+        body=models.TicketUpdate(status="pending",
                                  version=created.version),
     )  # fmt: skip
     assert isinstance(changed, models.TicketRead), changed

@@ -20,7 +20,6 @@ from fuwu.errors import FieldError, RateLimited, ValidationFailed
 from fuwu.fields.forms import render as fields_render
 from fuwu.fields.forms.compile import Form
 from fuwu.kit.i18n import LOCALES, gettext, negotiate
-from fuwu.tickets.statuses import DEFAULT_STATUSES
 from fuwu.tickets.types.models import TicketType
 from fuwu.tickets.uploads import Upload, posted_files
 from fuwu.web import forms as web_forms
@@ -29,6 +28,7 @@ from fuwu.web.deps import DbSession, SettingsDep, client_ip
 from fuwu.web.errors import field_message
 from fuwu.web.security import CSP
 from fuwu.web.templating import render
+from fuwu.workflows import statuses
 
 router = APIRouter(include_in_schema=False)
 
@@ -391,13 +391,6 @@ def submit(
 # ---------------------------------------------------------------- after sending
 
 
-def _status_label(key: str, locale: str) -> str:
-    found = DEFAULT_STATUSES.get(key)
-    if found is None:
-        return key
-    return found.label_zh if locale == "zh_CN" else found.label_en
-
-
 def _private(response: Response) -> Response:
     """Pages behind a secret link: never cached by others, never indexed."""
     response.headers["Cache-Control"] = "no-store"
@@ -443,7 +436,7 @@ def status_page(
     context = {
         "ticket": view.ticket,
         "replies": view.replies,
-        "status_label": _status_label(view.ticket.status, locale),
+        "status_label": statuses.catalogue(session).label(view.ticket.status, locale),
         "lang": locale,
         "embed": False,
     }

@@ -17,6 +17,7 @@ from fuwu.errors import DomainError, NotFound
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets.models import Ticket
 from fuwu.tickets.schemas import TicketCreate, TicketUpdate
+from fuwu.workflows import statuses
 
 Schema = TypeVar("Schema", TicketCreate, TicketUpdate)
 app = typer.Typer(help="Open and change tickets.", no_args_is_help=True)
@@ -68,7 +69,10 @@ def create(
 @app.command("update")
 def update(
     ticket: Annotated[str, typer.Argument(help="the ticket's number or id")],
-    status: Annotated[str | None, typer.Option(help="new, open, pending, resolved, closed")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="a status key (fuwu statuses: new, open …)"),
+    ] = None,
     priority: Annotated[str | None, typer.Option(help="low, normal, high or urgent")] = None,
     team: Annotated[int | None, typer.Option(help="team id (0: none)")] = None,
     assignee: Annotated[int | None, typer.Option(help="user id (0: nobody)")] = None,
@@ -89,6 +93,8 @@ def update(
     settings = load_settings()
     try:
         with transaction(writer_for(settings)) as session:
+            if data.status is not None:
+                statuses.require_known(session, data.status)
             found = session.execute(
                 select(Ticket.id, Ticket.version).where(
                     (Ticket.number == ticket) | (Ticket.id == _as_id(ticket))

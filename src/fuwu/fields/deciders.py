@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from fuwu.auth.principal import Principal
 from fuwu.fields.state import RecordState
 
 INFO_KEY = "fuwu.deciders"  # in Session.info, set by the session factory
@@ -34,6 +35,12 @@ class Proposal:
     actor_is_staff: bool
     before: RecordState | None
     after: RecordState
+    actor: Principal | None = None  # who, with their role and teams (None: the system)
+    # The values the actor asked for, as asked: what `after` holds besides is implied by them
+    # or decided (an assignment that opens a new ticket, another decider's values).
+    asked: Mapping[str, Any] = field(default_factory=dict)
+    intent: str = ""  # the named step the actor took (a workflow transition's key), if any
+    timezone: str = "Asia/Shanghai"  # for conditions on today / now
 
 
 @dataclass(frozen=True, slots=True)

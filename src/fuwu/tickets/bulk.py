@@ -21,6 +21,7 @@ from fuwu.tickets import pipeline
 from fuwu.tickets.schemas import BulkChanges
 from fuwu.tickets.service import change_values, get_ticket
 from fuwu.tickets.state import state_of
+from fuwu.workflows import statuses
 
 Result = Literal["updated", "unchanged", "failed"]
 
@@ -49,6 +50,8 @@ def bulk_update(
     require_staff(actor)
     asked = changes.model_dump(exclude_unset=True)
     add, remove = asked.pop("add_tags", None) or [], asked.pop("remove_tags", None) or []
+    if changes.status is not None:  # refused for all, before any ticket is looked at
+        statuses.require_known(session, changes.status, field="changes.status")
     values = change_values(asked)
     outcomes: list[Outcome] = []
     for ticket_id in dict.fromkeys(ticket_ids):

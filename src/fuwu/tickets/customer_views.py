@@ -8,9 +8,9 @@ from starlette.responses import Response
 from fuwu.auth.deps import UiStaff
 from fuwu.kit.ids import Id
 from fuwu.tickets import repository as tickets_repository
-from fuwu.tickets.statuses import DEFAULT_STATUSES
 from fuwu.web.deps import DbSession
 from fuwu.web.templating import render
+from fuwu.workflows import statuses
 
 router = APIRouter(include_in_schema=False)
 RECENT = 10
@@ -25,7 +25,7 @@ def customer_tickets(request: Request, session: DbSession, me: UiStaff, contact_
         filters=tickets_repository.TicketFilter(customer_id=contact_id),
         limit=RECENT,
     )
-    zh = getattr(request.state, "locale", "zh_CN") == "zh_CN"
-    labels = {k: (s.label_zh if zh else s.label_en) for k, s in DEFAULT_STATUSES.items()}
+    locale = getattr(request.state, "locale", "zh_CN")
+    labels = {k: s.label(locale) for k, s in statuses.catalogue(session).statuses.items()}
     context = {"tickets": tickets, "more": more is not None, "status_labels": labels}
     return render(request, "customers/_tickets.html", context)

@@ -1,8 +1,8 @@
 """The engines that decide on every ticket change, installed in the order they run.
 
 Workflow → SLA → rules → dispatch (ARCHITECTURE.md): each sees what the ones before it decided.
-The app, the CLI and the worker install this list when they make their session factories;
-none of the engines is built yet, so the list is empty and every change is what was asked.
+The app, the CLI and the worker install this list when they make their session factories.
+Only the process engine exists yet.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from fuwu.fields.deciders import INFO_KEY, Decider
+from fuwu.workflows.decider import WorkflowDecider
 
 
 def deciders() -> tuple[Decider, ...]:
     """The installed deciders, in order."""
-    return ()
+    return (WorkflowDecider(),)
 
 
 def session_info(installed: tuple[Decider, ...] | None = None) -> dict[str, Any]:

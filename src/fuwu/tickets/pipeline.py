@@ -31,6 +31,7 @@ from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import numbering, repository, writer
 from fuwu.tickets.repository import PeopleRefs, TicketRow
 from fuwu.tickets.state import SYSTEM_COLUMNS, TicketState, custom_of
+from fuwu.workflows import statuses
 
 # Rounds of deciders before a change is refused as one that never settles (rules that keep
 # undoing each other): each round runs every decider on the state the last one left.
@@ -48,6 +49,7 @@ class Change:
     checks_version: bool = True  # False: must not fail on a concurrent change
     attachments: tuple[int, ...] = ()  # files staged for this change (`tickets.uploads`)
     errors: tuple[FieldError, ...] = ()  # found by the caller, reported with the rest
+    intent: str = ""  # the named step taken (a workflow transition's key), if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,11 @@ def apply_change(
     if errors:
         raise ValidationFailed(errors)
     cleared = _cleared(session, actor, before, after, where)
-    after, reasons, actions = _decide(session, actor, before, after, change.cause)
+    after, reasons, actions = _decide(session, actor, before, after, change, where)
+    if (before is None or before["status"] != after["status"]) and (
+        statuses.category_of(session, after["status"]) is None
+    ):
+        raise ValidationFailed.single("status", "not_found")
     reasons = {**cleared, **reasons}
     if any(before is None or before.get(k) != after.get(k) for k in PEOPLE) and reasons:
         refs = _checked_people(session, after)  # a decider routed it: still valid people
@@ -264,7 +270,8 @@ def _decide(
     actor: Principal,
     before: TicketState | None,
     after: TicketState,
-    cause: str,
+    change: Change,
+    where: Where,
 ) -> tuple[TicketState, dict[str, str], list[Action]]:
     """The state once every decider has had its say, why each decided value changed, and the
     side effects they asked for (one per key)."""
@@ -275,18 +282,24 @@ def _decide(
         settled = True
         for decider in deciders:
             proposal = Proposal(
-                entity="ticket", cause=cause, actor_id=actor.user_id,
-                actor_is_staff=actor.is_staff, before=before, after=after,
+                entity="ticket", cause=change.cause, actor_id=actor.user_id,
+                actor_is_staff=actor.is_staff, before=before, after=after, actor=actor,
+                asked=change.values, intent=change.intent, timezone=where.timezone,
             )  # fmt: skip
             decision = decider.decide(session, proposal)
             if decision is None:
                 continue
             actions.update((a.key, a) for a in decision.actions)
             changed = {k: v for k, v in decision.values.items() if after.get(k) != v}
+            # Why a value differs from before: the decider that set it, or that took the step
+            # which asked for it (a workflow transition the actor chose).
+            claimed = [
+                k for k, v in decision.values.items() if before is None or before.get(k) != v
+            ]
+            reasons.update(dict.fromkeys(claimed, decision.reason or decider.name))
             if changed:
                 settled = False
                 after = after.but(changed)
-                reasons.update(dict.fromkeys(changed, decision.reason or decider.name))
         if settled:
             return after, reasons, list(actions.values())
     raise Conflict(

@@ -27,7 +27,9 @@ Channel = Literal[
 ]
 # What an agent may say a ticket came in by when logging it on the new-ticket page.
 AGENT_CHANNELS: tuple[str, ...] = ("web", "phone", "walk_in", "email", "wechat", "wecom", "chat")
-StatusKey = Literal["new", "open", "pending", "resolved", "closed"]
+# A status of the catalogue (fuwu.workflows.statuses); the pipeline checks that it exists and,
+# under a workflow, that a step leads there.
+StatusKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 # Validated by the ticket type's form (fuwu.fields): scalars, lists, and objects for
 # locations and sub-table rows.

@@ -38,13 +38,14 @@ from fuwu.tickets import (
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets import views_support as support
 from fuwu.tickets.schemas import AGENT_CHANNELS, TicketCreate, TicketUpdate
-from fuwu.tickets.statuses import DEFAULT_STATUSES, OPEN_CATEGORIES, PRIORITIES
+from fuwu.tickets.statuses import OPEN_CATEGORIES, PRIORITIES
 from fuwu.web import forms
 from fuwu.web.deps import DbSession, SettingsDep, client_ip
 from fuwu.web.downloads import download_response
 from fuwu.web.errors import from_pydantic, locale_of
 from fuwu.web.forms import Posted
 from fuwu.web.templating import VARY, is_htmx, page, redirect, render
+from fuwu.workflows import statuses
 
 router = APIRouter(include_in_schema=False)
 router.include_router(views_bulk.router)  # before /tickets/{ticket_id}
@@ -165,7 +166,7 @@ def inbox(
     query = InboxQuery(
         # Supervisors and admins start on everything open; agents on their own work.
         view=_view_key(view) or ("all" if me.sees_all_tickets else "mine"),
-        status=_clean(status, DEFAULT_STATUSES),
+        status=_clean(status, statuses.catalogue(session).statuses),
         priority=_clean(priority, PRIORITIES),
         team=_id_filter(team, ("mine", "none")),
         assignee=_id_filter(assignee, ("me", "none")),
@@ -185,7 +186,7 @@ def inbox(
         cursor=cursor or None,
     )
     context = {
-        **support.ui(request),
+        **support.ui(request, session),
         **extra,
         "nav_active": "inbox",
         "query": query,
@@ -302,7 +303,7 @@ def _create_form(
     type_key = support.chosen_type(choices, values.get("type"))
     form = support.load_form(session, type_key, request.app.state.settings.timezone)
     context: dict[str, Any] = {
-        **support.ui(request),
+        **support.ui(request, session),
         "nav_active": "new",
         "values": values,
         "errors": errors or {},

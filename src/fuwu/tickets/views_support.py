@@ -26,17 +26,22 @@ from fuwu.errors import DomainError, FieldError
 from fuwu.fields.forms import display as fields_display
 from fuwu.fields.forms import render as fields_render
 from fuwu.fields.forms.compile import Form
+from fuwu.fields.registry import entities
+from fuwu.fields.registry.catalog import catalog
 from fuwu.kit.i18n import gettext
 from fuwu.kit.ids import Id, parse_id
 from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import messages as messages_service
 from fuwu.tickets import service as tickets_service
+from fuwu.tickets import transitions
 from fuwu.tickets.models import Ticket
-from fuwu.tickets.statuses import DEFAULT_STATUSES, PRIORITIES
+from fuwu.tickets.statuses import PRIORITIES
 from fuwu.tickets.types import service as ticket_types
 from fuwu.web import forms
 from fuwu.web.errors import locale_of
 from fuwu.web.templating import is_htmx, page
+from fuwu.workflows import service as workflows
+from fuwu.workflows import statuses
 
 log = logging.getLogger("fuwu.tickets")
 GENERAL = custom_fields.GENERAL
@@ -46,12 +51,9 @@ NEW_FIELDS_URL = "/tickets/new/fields"
 # ---------------------------------------------------------------- pages
 
 
-def status_label(key: str, locale: str) -> str:
+def status_label(session: Session, key: str, locale: str) -> str:
     """The status name in the reader's language."""
-    found = DEFAULT_STATUSES.get(key)
-    if found is None:
-        return key
-    return found.label_zh if locale == "zh_CN" else found.label_en
+    return statuses.catalogue(session).label(key, locale)
 
 
 def lookups(session: Session) -> dict[str, Any]:
@@ -66,13 +68,14 @@ def lookups(session: Session) -> dict[str, Any]:
     }
 
 
-def ui(request: Request) -> dict[str, Any]:
+def ui(request: Request, session: Session) -> dict[str, Any]:
     """What every ticket template needs besides the defaults of `render`."""
     locale = locale_of(request)
+    catalogue = statuses.catalogue(session)
     return {
-        "statuses": list(DEFAULT_STATUSES.values()),
+        "statuses": catalogue.active(),
         "priorities": list(PRIORITIES),
-        "status_label": lambda key: status_label(key, locale),
+        "status_label": lambda key: catalogue.label(key, locale),
     }
 
 
@@ -83,7 +86,7 @@ def ticket_context(
     ticket = tickets_service.get_ticket(session, actor=me, ticket_id=ticket_id)
     timeline = messages_service.timeline(session, actor=me, ticket_id=ticket_id)
     context: dict[str, Any] = {
-        **ui(request),
+        **ui(request, session),
         "ticket": ticket,
         "timeline": timeline,
         "custom_changes": custom_changes(request, session, ticket, timeline),
@@ -95,10 +98,31 @@ def ticket_context(
         "user_names": {},
         "team_names": {},
         **details_context(request, session, me, ticket),
+        **steps_context(request, session, me, ticket),
     }
     if me.is_staff:
         context.update(lookups(session))
     return context
+
+
+def steps_context(
+    request: Request, session: Session, me: Principal, ticket: Ticket
+) -> dict[str, Any]:
+    """The workflow steps this person may take now, with the labels of the fields they ask
+    for; `governed`: a workflow decides the status (the sidebar shows no status select)."""
+    locale, timezone = locale_of(request), request.app.state.settings.timezone
+    governed = workflows.governing(session, ticket.type_key) is not None
+    steps = transitions.available(
+        session, actor=me, ticket=ticket, locale=locale, timezone=timezone
+    ) if governed else []  # fmt: skip
+    entity = entities.get("ticket")
+    specs = catalog(session, "ticket").specs
+    labels: dict[str, str] = {}
+    for key in {k for step in steps for k in step.require}:
+        system = entity.system.get(key) if entity else None
+        names = system.label if system else (specs[key].label if key in specs else {})
+        labels[key] = fields_display.label_in(dict(names), locale, key)
+    return {"governed": governed, "steps": steps, "step_labels": labels}
 
 
 def custom_changes(

@@ -25,22 +25,24 @@ from fuwu.tickets import trail
 from fuwu.tickets.models import Attachment, Ticket, TicketTag
 from fuwu.tickets.repository import ROW_COLUMNS, PeopleRefs, TicketRow
 from fuwu.tickets.state import SYSTEM_COLUMNS, TicketState, custom_of, snapshot
-from fuwu.tickets.statuses import OPEN_CATEGORIES, PRIORITIES, status
+from fuwu.tickets.statuses import OPEN_CATEGORIES, PRIORITIES
+from fuwu.workflows import statuses
 
 
-def status_columns(key: str, *, now: datetime, stored: bool = False) -> dict[str, Any]:
+def status_columns(
+    key: str, category: str, *, now: datetime, stored: bool = False
+) -> dict[str, Any]:
     """The columns a status sets: its category, whether it is open, and the resolved/closed
     times (a resolved time already `stored` is kept; an open ticket has neither)."""
-    st = status(key)
     values: dict[str, Any] = {
-        "status": st.key,
-        "status_category": st.category,
-        "is_open": st.category in OPEN_CATEGORIES,
+        "status": key,
+        "status_category": category,
+        "is_open": category in OPEN_CATEGORIES,
     }
     resolved = func.coalesce(Ticket.resolved_at, now) if stored else now
-    if st.category == "resolved":
+    if category == "resolved":
         values["resolved_at"] = resolved
-    elif st.category == "closed":
+    elif category == "closed":
         values.update(resolved_at=resolved, closed_at=now)
     else:
         values.update(resolved_at=None, closed_at=None)
@@ -60,7 +62,10 @@ def insert_ticket(
 ) -> TicketRow:
     """The new ticket, its number, its tags and the three records of its creation, in one
     statement; the answer is built from the values written and the names already read."""
-    values = _new_columns(actor=actor, state=state, refs=refs, number=number, now=now)
+    category = statuses.category_of(session, state["status"]) or "new"  # the pipeline checked it
+    values = _new_columns(
+        actor=actor, state=state, refs=refs, number=number, category=category, now=now
+    )
     channel = values["channel"]
     event = jobs.pending_event(
         "ticket.created", entity="ticket", actor_id=actor.user_id, payload={"number": New("number")}
@@ -125,7 +130,13 @@ def claim(session: Session, attachments: Sequence[int], ticket_id: int) -> None:
 
 
 def _new_columns(
-    *, actor: Principal, state: TicketState, refs: PeopleRefs, number: Numbered, now: datetime
+    *,
+    actor: Principal,
+    state: TicketState,
+    refs: PeopleRefs,
+    number: Numbered,
+    category: str,
+    now: datetime,
 ) -> dict[str, Any]:
     return {
         "number": number,
@@ -146,7 +157,7 @@ def _new_columns(
         "created_at": now,
         "updated_at": now,
         "version": 1,
-        **status_columns(state["status"], now=now),
+        **status_columns(state["status"], category, now=now),
     }
 
 
@@ -171,7 +182,7 @@ def update_ticket(
     """
     assert before.id is not None
     assert before.version is not None
-    columns = _changed_columns(before, after, refs, now)
+    columns = _changed_columns(session, before, after, refs, now)
     stmt = update(Ticket).where(Ticket.id == before.id)
     if checks_version:
         stmt = stmt.where(Ticket.version == before.version)
@@ -199,14 +210,15 @@ def update_ticket(
 
 
 def _changed_columns(
-    before: TicketState, after: TicketState, refs: PeopleRefs, now: datetime
+    session: Session, before: TicketState, after: TicketState, refs: PeopleRefs, now: datetime
 ) -> dict[str, Any]:
     """The columns to set for the values that differ, with what each implies."""
     columns: dict[str, Any] = {}
     diff = before.diff(after)
     for key, (_, value) in diff.items():
         if key == "status":
-            columns.update(status_columns(value, now=now, stored=True))
+            category = statuses.category_of(session, value) or "open"  # the pipeline checked it
+            columns.update(status_columns(value, category, now=now, stored=True))
         elif key == "priority":
             columns.update(priority=value, priority_rank=PRIORITIES[value])
         elif key == "tags":

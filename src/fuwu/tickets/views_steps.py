@@ -1,0 +1,73 @@
+"""The ticket page's workflow buttons: taking a step, with the fields it asks for."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from fuwu.auth.deps import Csrf, UiUser
+from fuwu.auth.principal import Principal
+from fuwu.errors import Conflict, ValidationFailed
+from fuwu.kit.ids import Id, parse_id
+from fuwu.tickets import transitions
+from fuwu.tickets import views_support as support
+from fuwu.tickets.service import get_ticket
+from fuwu.web import forms
+from fuwu.web.deps import DbSession, client_ip
+from fuwu.web.forms import Posted
+from fuwu.web.templating import VARY, is_htmx, redirect, render
+from fuwu.workflows import service as workflows
+
+router = APIRouter(include_in_schema=False)
+StepKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+PEOPLE = ("assignee", "team", "customer")
+
+
+@router.post("/tickets/{ticket_id}/transitions/{key}", dependencies=[Csrf])
+def take_step(
+    ticket_id: Id, key: StepKey, request: Request, session: DbSession, me: UiUser, form: Posted
+) -> Response:
+    """Take a workflow step from the ticket page; a refusal shows why in the flash area."""
+    values = _values(session, me, ticket_id, key, form)
+    version = parse_id(forms.text(form, "version"))
+    try:
+        transitions.take(
+            session, actor=me, ticket_id=ticket_id, key=key, values=values, version=version,
+            timezone=request.app.state.settings.timezone, ip=client_ip(request),
+        )  # fmt: skip
+    except Conflict as exc:
+        if "current" not in exc.params:  # the step's own refusal: shown as it is
+            raise
+        session.rollback()
+        return support.conflict_response(request, ticket_id)
+    if not is_htmx(request):
+        return redirect(request, f"/tickets/{ticket_id}")
+    session.flush()
+    session.expire_all()
+    context = {**support.ticket_context(request, session, me, ticket_id), "saved": True}
+    return render(request, "tickets/_ticket_body.html", context, headers=VARY)
+
+
+def _values(
+    session: Session, me: Principal, ticket_id: int, key: str, form: FormData
+) -> dict[str, Any]:
+    """The fields the step asks for, as posted: people by id, the rest as text."""
+    ticket = get_ticket(session, actor=me, ticket_id=ticket_id, people=False)
+    workflow = workflows.governing(session, ticket.type_key)
+    step = workflow.step(key) if workflow else None
+    if step is None:
+        return {}
+    values: dict[str, Any] = {}
+    for name in step.transition.require:
+        raw = forms.text(form, name)
+        if name in PEOPLE:
+            if raw and parse_id(raw) is None:
+                raise ValidationFailed.single(name, "invalid")
+            values[name] = parse_id(raw) if raw else None
+        else:
+            values[name] = raw or None
+    return values

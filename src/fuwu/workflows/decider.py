@@ -1,0 +1,102 @@
+"""The process engine's part in every ticket change (`fuwu.fields.deciders`).
+
+For a ticket whose type a published workflow governs:
+- a new ticket starts in the workflow's initial status (asking for another is refused);
+- a status the actor asks for must be a step of the workflow from the current status that this
+  person may take (403), whose guard holds (409) and whose required fields have values (422);
+  a named step (`Proposal.intent`, the ticket page's buttons) must start where the ticket is;
+- a status the pipeline only implied (an assignment opening a new ticket) is not a step: the
+  ticket stays where it was;
+- a customer's reply reopens a resolved ticket to the workflow's reopen status;
+- then automatic steps whose guard holds are taken, one after another;
+- the steps' `set` values come with the status, each recorded with the step as its reason.
+Tickets of other types keep the free status field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fuwu.errors import Conflict, PermissionDenied, ValidationFailed, field_error
+from fuwu.fields.deciders import Decision, Proposal
+from fuwu.fields.forms.validation import variables_for
+from fuwu.workflows import service, statuses
+from fuwu.workflows.compiled import MAX_AUTOMATIC, Step, Workflow
+
+
+class WorkflowDecider:
+    name = "workflow"
+
+    def decide(self, session: Session, proposal: Proposal) -> Decision | None:
+        if proposal.entity != "ticket":
+            return None
+        workflow = service.governing(session, proposal.after["type"])
+        if workflow is None:
+            return None
+        variables = variables_for(proposal.actor_id, proposal.timezone)
+        status, values, reason = self._asked(session, workflow, proposal, variables)
+        record: dict[str, Any] = {**proposal.after.data, **values, "status": status}
+        for _ in range(MAX_AUTOMATIC):
+            step = next(
+                (s for s in workflow.automatic_from(status) if s.holds(record, variables)), None
+            )
+            if step is None:
+                break
+            status = step.transition.to
+            values.update(step.transition.set)
+            record.update(step.transition.set, status=status)
+            reason = f"workflow:{step.key}"
+        values["status"] = status
+        return Decision(values=values, reason=reason or f"workflow:{workflow.key}")
+
+    def _asked(
+        self, session: Session, workflow: Workflow, proposal: Proposal, variables: Mapping[str, Any]
+    ) -> tuple[str, dict[str, Any], str]:
+        """The status the actor's request leads to, the values its step sets, and why."""
+        before, asked = proposal.before, proposal.asked
+        if before is None:
+            wanted = asked.get("status")
+            if wanted is not None and wanted != workflow.initial:
+                raise ValidationFailed.single("status", "not_initial", detail=workflow.initial)
+            return workflow.initial, {}, ""
+        if proposal.cause == "reopened":
+            catalogue = statuses.catalogue(session).statuses
+            categories = {k: s.category for k, s in catalogue.items()}
+            return workflow.definition.reopen_status(categories), {}, "workflow:reopen"
+        current = before["status"]
+        if proposal.intent:
+            step = workflow.step(proposal.intent)
+            if step is None or step.transition.automatic:
+                raise ValidationFailed.single("transition", "not_found")
+            if current not in step.transition.from_:
+                raise Conflict(
+                    "This step cannot be taken from the ticket's current status; reload it."
+                )
+            return self._taken(step, proposal, variables)
+        wanted = asked.get("status", current)
+        if wanted == current:
+            return current, {}, ""
+        steps = [s for s in workflow.manual_from(current) if s.transition.to == wanted]
+        if not steps:
+            raise ValidationFailed.single("status", "no_transition")
+        actor = proposal.actor
+        fitting = [s for s in steps if actor is None or s.may_take(actor, proposal.after.data)]
+        if not fitting:
+            raise PermissionDenied("You may not take this step.")
+        return self._taken(fitting[0], proposal, variables)
+
+    def _taken(
+        self, step: Step, proposal: Proposal, variables: Mapping[str, Any]
+    ) -> tuple[str, dict[str, Any], str]:
+        record = proposal.after.data
+        if proposal.actor is not None and not step.may_take(proposal.actor, record):
+            raise PermissionDenied("You may not take this step.")
+        missing = step.missing(record)
+        if missing:
+            raise ValidationFailed([field_error(k, "required_for_step") for k in missing])
+        if not step.holds(record, variables):
+            raise Conflict("The condition of this step does not hold for the ticket now.")
+        return step.transition.to, dict(step.transition.set), f"workflow:{step.key}"

@@ -1,0 +1,178 @@
+"""A workflow as the administrator writes it, and the checks it must pass to be published.
+
+    {"name": {"zh_CN": "报修流程", "en": "Repair"}, "types": ["repair"],
+     "statuses": ["received", "dispatched", …], "initial": "received", "reopen": "processing",
+     "transitions": [{"key": "dispatch", "from": ["received"], "to": "dispatched",
+                      "label": {"zh_CN": "派工", "en": "Dispatch"},
+                      "who": {"roles": ["supervisor"], "teams": [], "assignee": false,
+                              "customer": false},
+                      "guard": {"all": [{"field": "assignee", "op": "is_not_empty"}]},
+                      "require": ["assignee"], "set": {"priority": "high"},
+                      "automatic": false}]}
+
+A transition is a step a person takes with a button (or a status edit that matches it), or an
+automatic one (`automatic`) the engine takes as soon as its guard holds after a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from fuwu.auth.models import STAFF_ROLES
+from fuwu.conditions import tree as conditions
+from fuwu.conditions.schema import FieldRef
+from fuwu.errors import FieldError, ValidationFailed, field_error
+
+KIND = "workflow"  # its kind in config_version
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+MAX_TRANSITIONS = 200
+
+
+class Labels(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    zh_CN: Label
+    en: Label
+
+    def of(self, locale: str) -> str:
+        return self.zh_CN if locale == "zh_CN" else self.en
+
+
+class Who(BaseModel):
+    """Who may take a transition: anyone who fits one of these. All empty: any staff member."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    roles: list[str] = Field(default_factory=list, max_length=len(STAFF_ROLES))
+    teams: list[int] = Field(default_factory=list, max_length=100)
+    assignee: bool = False  # the ticket's assignee
+    customer: bool = False  # the ticket's customer, from the portal
+
+    @property
+    def anyone_on_staff(self) -> bool:
+        return not (self.roles or self.teams or self.assignee or self.customer)
+
+
+class Transition(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    key: Key
+    from_: list[Key] = Field(alias="from", min_length=1, max_length=100)
+    to: Key
+    label: Labels
+    who: Who = Field(default_factory=Who)
+    guard: dict[str, Any] | None = None  # the condition language (docs/adr/0007)
+    require: list[str] = Field(default_factory=list, max_length=50)  # field keys
+    set: dict[str, Any] = Field(default_factory=dict)  # field key → value, when taken
+    automatic: bool = False
+
+
+class Definition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Labels
+    types: list[Key] = Field(default_factory=list, max_length=100)  # ticket types it governs
+    statuses: list[Key] = Field(min_length=1, max_length=100)
+    initial: Key
+    reopen: Key | None = None  # where a customer's reply takes a resolved ticket
+    transitions: list[Transition] = Field(default_factory=list, max_length=MAX_TRANSITIONS)
+
+    def reopen_status(self, categories: Mapping[str, str]) -> str:
+        """Where a customer's reply reopens to: `reopen`, else the first open status."""
+        if self.reopen:
+            return self.reopen
+        opened = [s for s in self.statuses if categories.get(s) == "open"]
+        return opened[0] if opened else self.initial
+
+
+def problems(
+    definition: Definition,
+    *,
+    categories: Mapping[str, str],
+    fields: Mapping[str, FieldRef],
+    writable: Sequence[str],
+) -> list[FieldError]:
+    """Everything that keeps a definition from being published, each by its path: unknown
+    statuses, fields or roles, bad guards, and a graph with statuses no ticket can reach or
+    (unless closed) leave."""
+    errors: list[FieldError] = []
+    used = set(definition.statuses)
+    for i, key in enumerate(definition.statuses):
+        if key not in categories:
+            errors.append(field_error(f"statuses[{i}]", "not_found"))
+    if len(used) != len(definition.statuses):
+        errors.append(field_error("statuses", "duplicates", detail=", ".join(sorted(
+            k for k in used if definition.statuses.count(k) > 1))))  # fmt: skip
+    for name in ("initial", "reopen"):
+        value = getattr(definition, name)
+        if value is not None and value not in used:
+            errors.append(field_error(name, "not_in_workflow"))
+    seen: set[str] = set()
+    for i, step in enumerate(definition.transitions):
+        errors += _transition_problems(f"transitions[{i}]", step, used, fields, writable)
+        if step.key in seen:
+            errors.append(field_error(f"transitions[{i}].key", "taken"))
+        seen.add(step.key)
+    if not errors:
+        errors += _graph_problems(definition, categories)
+    return errors
+
+
+def _transition_problems(
+    path: str,
+    step: Transition,
+    used: set[str],
+    fields: Mapping[str, FieldRef],
+    writable: Sequence[str],
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for j, key in enumerate(step.from_):
+        if key not in used:
+            errors.append(field_error(f"{path}.from[{j}]", "not_in_workflow"))
+    if step.to not in used:
+        errors.append(field_error(f"{path}.to", "not_in_workflow"))
+    for j, role in enumerate(step.who.roles):
+        if role not in STAFF_ROLES:
+            errors.append(field_error(f"{path}.who.roles[{j}]", "invalid_choice",
+                                      choices=", ".join(STAFF_ROLES)))  # fmt: skip
+    if step.automatic and step.guard is None:
+        errors.append(field_error(f"{path}.guard", "missing"))
+    if step.guard is not None:
+        try:
+            conditions.parse(step.guard, dict(fields))
+        except ValidationFailed as exc:
+            errors += [field_error(f"{path}.guard.{e['field']}".rstrip("."), e["code"],
+                                   **e["params"]) for e in exc.errors]  # fmt: skip
+    for j, key in enumerate(step.require):
+        if key not in fields:
+            errors.append(field_error(f"{path}.require[{j}]", "not_found"))
+    for key in step.set:
+        if key not in writable or key == "status":
+            errors.append(field_error(f"{path}.set.{key}", "not_settable"))
+    return errors
+
+
+def _graph_problems(definition: Definition, categories: Mapping[str, str]) -> list[FieldError]:
+    """Statuses no ticket can reach from the initial one, and statuses with no way out (a
+    ticket would be stuck there for good) unless they end it: closed, or resolved (which a
+    customer's reply reopens)."""
+    starts = [definition.initial, *([definition.reopen] if definition.reopen else [])]
+    reachable, frontier = set(starts), list(starts)
+    while frontier:
+        here = frontier.pop()
+        for step in definition.transitions:
+            if here in step.from_ and step.to not in reachable:
+                reachable.add(step.to)
+                frontier.append(step.to)
+    errors: list[FieldError] = []
+    for i, key in enumerate(definition.statuses):
+        if key not in reachable:
+            errors.append(field_error(f"statuses[{i}]", "unreachable"))
+        leaves = any(key in s.from_ and s.to != key for s in definition.transitions)
+        if not leaves and categories.get(key) not in ("resolved", "closed"):
+            errors.append(field_error(f"statuses[{i}]", "no_way_out"))
+    return errors

@@ -1,0 +1,135 @@
+"""Workflows as versioned configuration (`fuwu.configs`, kind "workflow"): drafts, publishing
+with every check, and which published workflow governs a ticket type.
+
+A workflow names the ticket types it governs; a type has at most one. `governing` is what the
+engine asks on every change: the published workflows are compiled once per version of the
+set (a cheap aggregate over their rows says which) and shared, read-only, by every request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fuwu.auth.principal import Principal, require_admin
+from fuwu.configs import service as configs
+from fuwu.configs.models import PUBLISHED, ConfigVersion
+from fuwu.errors import Conflict, NotFound, ValidationFailed, field_error
+from fuwu.fields.forms import filters
+from fuwu.fields.registry import entities
+from fuwu.fields.registry.catalog import catalog
+from fuwu.web.errors import from_pydantic
+from fuwu.workflows import statuses
+from fuwu.workflows.compiled import Workflow, compile_workflow
+from fuwu.workflows.definition import KIND, Definition, problems
+
+_PUBLISHED = (ConfigVersion.kind == KIND, ConfigVersion.status == PUBLISHED)
+_GOVERNING: dict[tuple[Any, ...], Mapping[str, Workflow]] = {}
+
+
+def parse(raw: object) -> Definition:
+    """The definition's shape, every error by its path."""
+    try:
+        return Definition.model_validate(raw)
+    except ValidationError as exc:
+        raise ValidationFailed([from_pydantic(e) for e in exc.errors()]) from None
+
+
+def governing(session: Session, type_key: str) -> Workflow | None:
+    """The published workflow that governs tickets of this type (None: statuses move freely)."""
+    count, published_at, newest = session.execute(
+        select(func.count(ConfigVersion.id), func.max(ConfigVersion.published_at),
+               func.max(ConfigVersion.id)).where(*_PUBLISHED)
+    ).one()  # fmt: skip
+    if not count:
+        return None
+    fields = catalog(session, "ticket").stamp
+    cache_key = (str(session.get_bind().engine.url), count, published_at, newest, *fields)
+    by_type = _GOVERNING.get(cache_key)
+    if by_type is None:
+        by_type = _compile_all(session)
+        if len(_GOVERNING) > 50:
+            _GOVERNING.clear()
+        _GOVERNING[cache_key] = by_type
+    return by_type.get(type_key)
+
+
+def _compile_all(session: Session) -> dict[str, Workflow]:
+    schema = filters.schema(session, "ticket")
+    by_type: dict[str, Workflow] = {}
+    rows = session.scalars(select(ConfigVersion).where(*_PUBLISHED).order_by(ConfigVersion.key))
+    for row in rows:
+        definition = Definition.model_validate(row.definition)
+        workflow = compile_workflow(row.key, row.version, definition, schema)
+        for type_key in workflow.definition.types:
+            by_type.setdefault(type_key, workflow)
+    return by_type
+
+
+def current(session: Session, key: str) -> Workflow | None:
+    row = configs.current(session, KIND, key)
+    if row is None:
+        return None
+    schema = filters.schema(session, "ticket")
+    return compile_workflow(row.key, row.version, Definition.model_validate(row.definition), schema)
+
+
+def keys(session: Session) -> list[str]:
+    """Every workflow's key, drafts included."""
+    stmt = select(ConfigVersion.key).where(ConfigVersion.kind == KIND).distinct()
+    return list(session.scalars(stmt.order_by(ConfigVersion.key)))
+
+
+def save_draft(
+    session: Session, *, actor: Principal, key: str, raw: object, note: str = ""
+) -> ConfigVersion:
+    """Create or replace the workflow's draft; its shape is checked now, the rest on publish."""
+    require_admin(actor)
+    if not statuses.KEY.match(key):
+        raise ValidationFailed.single("key", "invalid")
+    definition = parse(raw)
+    return configs.save_draft(
+        session, actor_id=actor.user_id, kind=KIND, key=key,
+        definition=definition.model_dump(by_alias=True, exclude_none=True), note=note,
+    )  # fmt: skip
+
+
+def check(session: Session, key: str, definition: Definition) -> None:
+    """Every reason the definition cannot be published, in one answer."""
+    catalogue = statuses.catalogue(session)
+    categories = {k: s.category for k, s in catalogue.statuses.items()}
+    entity = entities.get("ticket")
+    assert entity is not None, "the ticket entity is not registered"
+    fields = filters.schema(session, "ticket")
+    writable = [k for k, f in entity.system.items() if f.writable]
+    writable += list(catalog(session, "ticket").active)
+    errors = problems(definition, categories=categories, fields=fields, writable=writable)
+    for i, type_key in enumerate(definition.types):
+        other = governing(session, type_key)
+        if other is not None and other.key != key:
+            errors.append(field_error(f"types[{i}]", "governed", detail=other.key))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def publish(session: Session, *, actor: Principal, key: str, note: str) -> ConfigVersion:
+    """Publish the draft once it passes every check; tickets take it from their next change."""
+    require_admin(actor)
+    draft = configs.draft(session, KIND, key)
+    if draft is None:
+        raise Conflict("There is no draft to publish.")
+    if not note.strip():
+        raise ValidationFailed.single("note", "empty")
+    check(session, key, Definition.model_validate(draft.definition))
+    return configs.publish(session, actor_id=actor.user_id, kind=KIND, key=key, note=note)
+
+
+def get_draft_or_current(session: Session, key: str) -> ConfigVersion:
+    row = configs.draft(session, KIND, key) or configs.current(session, KIND, key)
+    if row is None:
+        raise NotFound("Workflow %(key)s does not exist.", key=key)
+    return row
