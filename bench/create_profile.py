@@ -30,6 +30,7 @@ from sqlalchemy import Engine, event
 
 from bench import dataset
 from bench.run import _open_ticket_ids, _tokens
+from fuwu import migrate
 from fuwu.app import create_app
 from fuwu.config import Settings
 
@@ -181,6 +182,7 @@ def main() -> None:
     target = dataset.Target(args.db, args.size)
     if not dataset.exists(target):
         raise SystemExit(f"no dataset: python -m bench.dataset --db {args.db} --size {args.size}")
+    migrate.upgrade(target.url)  # a dataset built by older code gets the newer migrations
     asyncio.run(profile(target, args.creates, reply=args.reply, top=args.cprofile))
 
 
