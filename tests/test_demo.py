@@ -23,12 +23,13 @@ from fuwu.config import Settings
 from fuwu.customers.models import Asset, Contact, ContactIdentity, Organisation
 from fuwu.db import make_engine, make_sessionmakers, transaction
 from fuwu.demo import catalogue, loader
+from fuwu.demo import workflows as demo_workflows
 from fuwu.errors import ValidationFailed
 from fuwu.fields.forms import records as entity_forms
 from fuwu.fields.forms.validation import validate, variables_for
 from fuwu.jobs.models import DomainEvent
 from fuwu.kit.time import utcnow
-from fuwu.tickets import numbering
+from fuwu.tickets import engines, numbering
 from fuwu.tickets import service as tickets_service
 from fuwu.tickets.models import Message, Ticket, TicketEvent, TicketTag
 from fuwu.tickets.repository import TicketFilter, list_tickets
@@ -66,7 +67,7 @@ def demo(
         database_url=url,
         embedded_worker=False,
     )
-    reader, writer = make_sessionmakers(databases.engine(url))
+    reader, writer = make_sessionmakers(databases.engine(url), info=engines.session_info())
     with transaction(writer) as session:
         assert loader.is_empty(session)
         summary = loader.load(session, settings=settings, tickets=TICKETS, days=DAYS, now=NOW)
@@ -109,19 +110,22 @@ def test_everyone_signs_in_with_the_demo_password(demo: Demo, username: str) -> 
 
 
 def test_state_mix_follows_age_and_timestamps_agree(demo: Demo) -> None:
+    """By category: repairs go through their workflow's statuses (待受理 … 已完结), the other
+    types through the five default ones; the timestamps agree with the category either way."""
     now = NOW
     with transaction(demo.reader) as session:
         tickets = session.scalars(select(Ticket).order_by(Ticket.created_at)).all()
-        states = Counter(t.status for t in tickets)
+        states = Counter(t.status_category for t in tickets)
         assert states["closed"] > TICKETS * 0.6
         assert states["new"] + states["open"] + states["pending"] >= 5
         newest = tickets[-20:]
         assert sum(t.is_open for t in newest) > sum(t.is_open for t in tickets[:20])
         for t in tickets:
             assert t.created_at <= t.updated_at <= now
-            assert t.is_open == (t.status in ("new", "open", "pending"))
-            assert t.status_category == t.status
-            if t.status == "new":
+            assert t.is_open == (t.status_category in ("new", "open", "pending"))
+            if t.type_key not in demo_workflows.WORKFLOWS:
+                assert t.status_category == t.status
+            if t.status_category == "new":
                 assert t.assignee_id is None
                 assert t.first_response_at is None
             else:
@@ -129,13 +133,13 @@ def test_state_mix_follows_age_and_timestamps_agree(demo: Demo) -> None:
                 assert t.team_id is not None
                 assert t.first_response_at is not None
                 assert t.created_at <= t.first_response_at
-            if t.status in ("resolved", "closed"):
+            if t.status_category in ("resolved", "closed"):
                 assert t.resolved_at is not None
                 assert t.first_response_at is not None
                 assert t.first_response_at <= t.resolved_at <= t.updated_at
             else:
                 assert t.resolved_at is None
-            if t.status == "closed":
+            if t.status_category == "closed":
                 assert t.closed_at is not None
                 assert t.resolved_at is not None
                 assert t.resolved_at <= t.closed_at
@@ -148,6 +152,30 @@ def test_state_mix_follows_age_and_timestamps_agree(demo: Demo) -> None:
             .where(Message.created_at < Ticket.created_at)
         )
         assert stray == 0
+
+
+def test_repairs_follow_the_repair_workflow_step_by_step(demo: Demo) -> None:
+    """Every repair is in one of its workflow's statuses, and its history moves only along
+    the workflow's steps, each change naming the step that made it."""
+    steps = {(src, t["to"]): t["key"] for t in demo_workflows.REPAIR["transitions"]
+             for src in t["from"]}  # fmt: skip
+    with transaction(demo.reader) as session:
+        repairs = session.scalars(select(Ticket).where(Ticket.type_key == "repair")).all()
+        assert len(repairs) > 20
+        reached = Counter(t.status for t in repairs)
+        assert set(reached) <= set(demo_workflows.REPAIR["statuses"])
+        assert "done" in reached
+        assert len(reached) >= 4, reached  # repairs at several points of the loop
+        for ticket in repairs:
+            events = session.scalars(
+                select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                .order_by(TicketEvent.created_at, TicketEvent.id)
+            ).all()  # fmt: skip
+            for event in events:
+                if "status" in event.changes and event.kind != "created":
+                    old, new = event.changes["status"]
+                    assert (old, new) in steps, (ticket.number, old, new)
+                    assert (event.reasons or {}).get("status", "").startswith("workflow:")
 
 
 def test_assignees_belong_to_the_ticket_team(demo: Demo) -> None:
@@ -218,7 +246,7 @@ def test_loading_twice_gives_the_same_data(
     url = f"sqlite:///{tmp_path_factory.mktemp('demo-again') / 'again.sqlite3'}"
     migrate.upgrade(url)
     engine = make_engine(url, pool_size=1)
-    _, writer = make_sessionmakers(engine)
+    _, writer = make_sessionmakers(engine, info=engines.session_info())
     try:
         with transaction(writer) as session:
             loader.load(session, settings=demo.settings, tickets=TICKETS, days=DAYS, now=NOW)

@@ -211,8 +211,9 @@ import support_jobs  # registers the test handlers
 from fuwu import migrate
 from fuwu.db import make_engine, make_sessionmakers
 from fuwu.jobs.worker import Worker
+from fuwu.tickets import engines
 migrate.load_models()
-writer = make_sessionmakers(make_engine(sys.argv[1], pool_size=2))[1]
+writer = make_sessionmakers(make_engine(sys.argv[1], pool_size=2), info=engines.session_info())[1]
 Worker(writer, lease_seconds=2, poll_seconds=0.05, name="doomed").run_forever()
 """
 

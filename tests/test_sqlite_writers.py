@@ -18,10 +18,10 @@ import sys
 from fuwu import migrate
 from fuwu.auth.principal import Principal
 from fuwu.db import make_engine, make_sessionmakers, transaction
-from fuwu.tickets import service
+from fuwu.tickets import engines, service
 from fuwu.tickets.schemas import TicketCreate
 migrate.load_models()
-writer = make_sessionmakers(make_engine(sys.argv[1]))[1]
+writer = make_sessionmakers(make_engine(sys.argv[1]), info=engines.session_info())[1]
 for i in range(int(sys.argv[2])):
     with transaction(writer) as session:
         service.create_ticket(

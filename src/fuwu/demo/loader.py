@@ -25,6 +25,7 @@ from fuwu.customers.models import Asset, Contact, ContactIdentity, Organisation
 from fuwu.demo import catalogue as cat
 from fuwu.demo import forms as demo_forms
 from fuwu.demo import tickets as demo_tickets
+from fuwu.demo import workflows as demo_workflows
 from fuwu.kit.contact_points import normalise_phone
 from fuwu.kit.time import utcnow
 from fuwu.tickets.models import Ticket
@@ -76,6 +77,7 @@ def load(
     since = now - timedelta(days=days + 30)
     actor = Principal.system()
     demo_forms.load(session, timezone=settings.timezone)
+    demo_workflows.load(session)
     teams = _create_teams(session, actor)
     orgs = _create_organisations(session, since)
     contacts = _create_contacts(session, rng, orgs, since, DEFAULT_CONTACTS)

@@ -22,6 +22,7 @@ from fuwu.auth.principal import Principal
 from fuwu.config import Settings
 from fuwu.demo import catalogue as cat
 from fuwu.demo import forms as demo_forms
+from fuwu.demo import workflows as demo_workflows
 from fuwu.tickets import messages, pipeline
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class Step:
     actor: Person | DemoContact | None
     values: dict[str, Any] | None = None
     message: tuple[str, str] | None = None  # (reply or note, body)
+    intent: str = ""  # the workflow step taken, when the type has a workflow
 
 
 @dataclass
@@ -189,7 +191,8 @@ def _replay(session: Session, draft: Draft, actors: _Actors, settings: Settings)
             )  # fmt: skip
         if step.values:
             state = pipeline.apply_change(
-                session, actor=actor, before=state, change=pipeline.Change(step.values),
+                session, actor=actor, before=state,
+                change=pipeline.Change(step.values, intent=step.intent),
                 where=replace(where, at=step.at),
             ).state  # fmt: skip
 
@@ -370,6 +373,10 @@ def _timeline(
         steps.append(Step(reply + (middle - reply) / 3, agent, message=("note", note)))
     if rng.random() < 0.45:
         steps.append(Step(middle, contact, message=("reply", rng.choice(cat.CUSTOMER_FOLLOWUPS))))
+    if kind in demo_workflows.WORKFLOWS:
+        _workflow_steps(rng, draft, state, handler, agent, contact, fill,
+                        (middle, fixed, resolved, closed))  # fmt: skip
+        return
     if state == "pending":
         waiting = middle + (fixed - middle) / 4
         note = rng.choice(cat.PENDING_NOTES).format(**fill)
@@ -388,3 +395,39 @@ def _timeline(
     steps.append(Step(resolved + timedelta(seconds=1), resolver, {"status": "resolved"}))
     if state == "closed":  # after the customer confirmed, or nobody objected
         steps.append(Step(closed, None, {"status": "closed"}))
+
+
+# How far along the repair loop (demo_workflows.REPAIR_PATH) a ticket in each demo state is.
+_REPAIR_STEPS = {"open": (0, 2), "pending": (3, 3), "resolved": (4, 4), "closed": (5, 5)}
+
+
+def _workflow_steps(
+    rng: random.Random,
+    draft: Draft,
+    state: str,
+    handler: Person,
+    agent: Person,
+    contact: DemoContact,
+    fill: dict[str, str],
+    times: tuple[datetime, datetime, datetime, datetime],
+) -> None:
+    """A repair after dispatch: the engineer sets off, starts and finishes on site, the
+    customer (or the desk after a call) accepts, the desk closes after the call-back; each
+    step taken by the one its workflow names, as far as the ticket's demo state goes."""
+    middle, fixed, resolved, closed = times
+    low, high = _REPAIR_STEPS[state]
+    taken = demo_workflows.REPAIR_PATH[: rng.randint(low, high)]
+    at = {"depart": middle + (fixed - middle) / 5, "start": middle + (fixed - middle) / 2,
+          "finish": fixed, "accept": resolved + timedelta(seconds=1), "close": closed}  # fmt: skip
+    for key, to in taken:
+        who: Person | DemoContact = handler
+        if key == "finish":
+            note = rng.choice(cat.ENGINEER_NOTES).format(**fill)
+            draft.steps.append(Step(fixed - timedelta(seconds=1), handler, message=("note", note)))
+        elif key == "accept":
+            answer = rng.choice(cat.RESOLVE_REPLIES).format(**fill)
+            draft.steps.append(Step(resolved, agent, message=("reply", answer)))
+            who = contact if rng.random() < 0.5 else agent
+        elif key == "close":
+            who = agent
+        draft.steps.append(Step(at[key], who, {"status": to}, intent=key))

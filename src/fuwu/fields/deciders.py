@@ -72,5 +72,13 @@ class Decider(Protocol):
 
 
 def installed(session: Session) -> tuple[Decider, ...]:
-    """The deciders of the app this session belongs to, in the order they run."""
-    return tuple(session.info.get(INFO_KEY, ()))
+    """The deciders of the app this session belongs to, in the order they run.
+
+    A session whose factory was made without them is refused rather than let a change skip
+    the engines (a workflow's steps, later SLA and rules) unnoticed."""
+    if INFO_KEY not in session.info:
+        raise RuntimeError(
+            "This session was made without the engines: make its factory with "
+            "make_sessionmakers(engine, info=fuwu.tickets.engines.session_info())."
+        )
+    return tuple(session.info[INFO_KEY])

@@ -1,0 +1,80 @@
+"""The demo company's statuses and processes (流程), published like an administrator would.
+
+The repair loop of an after-sales network (seeds: 报修 → 派工 → 上门 → 维修 → 验收 → 回访 →
+完结): assigning an engineer dispatches the ticket by itself, the engineer reports leaving,
+starting and finishing on site, the customer (or the desk, after a call) accepts the work or
+sends it back, and the desk closes it after the call-back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fuwu.auth.principal import Principal
+from fuwu.workflows import service as workflows
+from fuwu.workflows import statuses
+
+# (key, category, 中文, English, colour)
+STATUSES = (
+    ("received", "new", "待受理", "Received", "#2563eb"),
+    ("dispatched", "open", "已派工", "Dispatched", "#0891b2"),
+    ("onsite", "open", "上门中", "On the way", "#d97706"),
+    ("processing", "open", "处理中", "Processing", "#ea580c"),
+    ("checking", "pending", "待验收", "Awaiting acceptance", "#7c3aed"),
+    ("callback", "resolved", "待回访", "Awaiting call-back", "#059669"),
+    ("done", "closed", "已完结", "Done", "#6b7280"),
+)
+DESK = ["agent", "supervisor", "admin"]
+
+
+def _step(key: str, src: list[str], to: str, zh: str, en: str, **extra: Any) -> dict[str, Any]:
+    return {"key": key, "from": src, "to": to, "label": {"zh_CN": zh, "en": en}, **extra}
+
+
+REPAIR: dict[str, Any] = {
+    "name": {"zh_CN": "报修流程", "en": "Repair"},
+    "types": ["repair"],
+    "statuses": [s[0] for s in STATUSES],
+    "initial": "received",
+    "reopen": "processing",
+    "transitions": [
+        _step("auto_dispatch", ["received"], "dispatched", "自动派工", "Dispatch on assignment",
+              automatic=True, guard={"field": "assignee", "op": "not_empty"}),
+        _step("dispatch", ["received"], "dispatched", "派工", "Dispatch",
+              who={"roles": DESK}, require=["assignee"]),
+        _step("depart", ["dispatched"], "onsite", "出发上门", "Set off",
+              who={"assignee": True, "roles": ["supervisor"]}),
+        _step("start", ["onsite"], "processing", "开始维修", "Start the repair",
+              who={"assignee": True, "roles": ["supervisor"]}),
+        _step("finish", ["processing"], "checking", "完工待验收", "Finished",
+              who={"assignee": True, "roles": ["supervisor"]}),
+        _step("accept", ["checking"], "callback", "验收通过", "Accept the work",
+              who={"customer": True, "roles": DESK}),
+        _step("rework", ["checking"], "processing", "验收不通过", "Send back",
+              who={"customer": True, "roles": DESK}),
+        _step("close", ["callback"], "done", "回访完成", "Call-back done", who={"roles": DESK}),
+        _step("cancel", ["received", "dispatched"], "done", "取消", "Cancel",
+              who={"roles": ["supervisor", "admin"]}),
+    ],
+}  # fmt: skip
+WORKFLOWS = {"repair": REPAIR}
+
+# The steps a repair takes after it is dispatched, in order, and the status each leads to.
+REPAIR_PATH = (("depart", "onsite"), ("start", "processing"), ("finish", "checking"),
+               ("accept", "callback"), ("close", "done"))  # fmt: skip
+
+
+def load(session: Session) -> None:
+    """Add the demo statuses and publish its workflows."""
+    actor = Principal.system()
+    for key, category, zh, en, colour in STATUSES:
+        statuses.create_status(
+            session, actor=actor,
+            data={"key": key, "category": category, "label_zh": zh, "label_en": en,
+                  "colour": colour},
+        )  # fmt: skip
+    for key, definition in WORKFLOWS.items():
+        workflows.save_draft(session, actor=actor, key=key, raw=definition)
+        workflows.publish(session, actor=actor, key=key, note="初始版本（演示数据）")
