@@ -37,6 +37,16 @@ from fuwu.workflows import statuses
 # undoing each other): each round runs every decider on the state the last one left.
 CYCLE_LIMIT = 8
 PEOPLE = ("customer", "team", "assignee")
+_UNREAD = PeopleRefs(
+    customer=None,
+    customer_organisation_id=None,
+    organisation=None,
+    team=None,
+    assignee=None,
+    assignee_active=False,
+    assignee_role=None,
+    assignee_in_team=False,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +170,10 @@ def _people(
     errors: list[FieldError],
 ) -> PeopleRefs:
     """The people the ticket will name, read in one query; unknown or unfit ones that the
-    change names are added to `errors`."""
+    change names are added to `errors`. A change of an existing ticket that names nobody
+    reads nobody: the writer needs people only when they change."""
+    if before is not None and not any(k in asked for k in PEOPLE):
+        return _UNREAD
     refs = repository.people_refs(
         session,
         customer_id=after.get("customer"),

@@ -8,7 +8,7 @@ and refuses with 403, 409 or 422 saying why.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,16 +39,33 @@ def available(
     session: Session, *, actor: Principal, ticket: Ticket, locale: str, timezone: str
 ) -> list[Available]:
     """The steps from the ticket's status that this person may take and whose guards hold."""
-    workflow = workflows.governing(session, ticket.type_key)
-    if workflow is None:
-        return []
-    state = state_of(ticket)
+    return available_for(session, actor=actor, tickets=[ticket], locale=locale,
+                         timezone=timezone)[ticket.id]  # fmt: skip
+
+
+def available_for(
+    session: Session,
+    *,
+    actor: Principal,
+    tickets: Sequence[Ticket],
+    locale: str,
+    timezone: str,
+) -> dict[int, list[Available]]:
+    """`available` for a page of tickets at once: ticket id → its steps."""
     variables = variables_for(actor.user_id, timezone)
-    return [
-        _available(step, locale)
-        for step in workflow.manual_from(state["status"])
-        if step.may_take(actor, state.data) and step.holds(state.data, variables)
-    ]
+    found: dict[int, list[Available]] = {}
+    for ticket in tickets:
+        workflow = workflows.governing(session, ticket.type_key)
+        if workflow is None:
+            found[ticket.id] = []
+            continue
+        state = state_of(ticket)
+        found[ticket.id] = [
+            _available(step, locale)
+            for step in workflow.manual_from(state["status"])
+            if step.may_take(actor, state.data) and step.holds(state.data, variables)
+        ]
+    return found
 
 
 def _available(step: Step, locale: str) -> Available:
@@ -68,7 +85,7 @@ def take(
     ip: str | None = None,
 ) -> pipeline.Applied:
     """Take the step `key` with the values it requires (by registry key)."""
-    ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
+    ticket = get_ticket(session, actor=actor, ticket_id=ticket_id, people=False)
     workflow = workflows.governing(session, ticket.type_key)
     step = workflow.step(key) if workflow is not None else None
     if step is None or step.transition.automatic:

@@ -111,10 +111,17 @@ def steps_context(
     """The workflow steps this person may take now, with the labels of the fields they ask
     for; `governed`: a workflow decides the status (the sidebar shows no status select)."""
     locale, timezone = locale_of(request), request.app.state.settings.timezone
-    governed = workflows.governing(session, ticket.type_key) is not None
+    workflow = workflows.governing(session, ticket.type_key)
+    governed = workflow is not None
     steps = transitions.available(
         session, actor=me, ticket=ticket, locale=locale, timezone=timezone
     ) if governed else []  # fmt: skip
+    # The timeline names the step behind each status change ("workflow:<step>" in history).
+    reasons: dict[str, str] = {"workflow:reopen": gettext(locale, "reopened by a reply")}
+    if workflow is not None:
+        reasons[f"workflow:{workflow.key}"] = workflow.definition.name.of(locale)
+        for step in workflow.steps:
+            reasons[f"workflow:{step.key}"] = step.transition.label.of(locale)
     entity = entities.get("ticket")
     specs = catalog(session, "ticket").specs
     labels: dict[str, str] = {}
@@ -122,7 +129,9 @@ def steps_context(
         system = entity.system.get(key) if entity else None
         names = system.label if system else (specs[key].label if key in specs else {})
         labels[key] = fields_display.label_in(dict(names), locale, key)
-    return {"governed": governed, "steps": steps, "step_labels": labels}
+    return {
+        "governed": governed, "steps": steps, "step_labels": labels, "workflow_reasons": reasons,
+    }  # fmt: skip
 
 
 def custom_changes(

@@ -29,6 +29,7 @@ from fuwu.workflows.definition import KIND, Definition, problems
 
 _PUBLISHED = (ConfigVersion.kind == KIND, ConfigVersion.status == PUBLISHED)
 _GOVERNING: dict[tuple[Any, ...], Mapping[str, Workflow]] = {}
+_SESSION_KEY = "fuwu.workflows.governing"  # in Session.info: this request's answer
 
 
 def parse(raw: object) -> Definition:
@@ -40,22 +41,33 @@ def parse(raw: object) -> Definition:
 
 
 def governing(session: Session, type_key: str) -> Workflow | None:
-    """The published workflow that governs tickets of this type (None: statuses move freely)."""
+    """The published workflow that governs tickets of this type (None: statuses move freely).
+
+    Asked several times in one request (the page, the step, the decider), it reads the
+    version of the published set once per session; a publish in the session forgets it."""
+    by_type = session.info.get(_SESSION_KEY)
+    if by_type is None:
+        by_type = session.info[_SESSION_KEY] = _published(session)
+    return by_type.get(type_key)
+
+
+def _published(session: Session) -> Mapping[str, Workflow]:
     count, published_at, newest = session.execute(
         select(func.count(ConfigVersion.id), func.max(ConfigVersion.published_at),
                func.max(ConfigVersion.id)).where(*_PUBLISHED)
     ).one()  # fmt: skip
     if not count:
-        return None
-    fields = catalog(session, "ticket").stamp
-    cache_key = (str(session.get_bind().engine.url), count, published_at, newest, *fields)
+        return {}
+    # Guards were checked against the fields when published; a field removed since makes its
+    # guard fail to compile and the step stay shut (compiled.compile_workflow).
+    cache_key = (str(session.get_bind().engine.url), count, published_at, newest)
     by_type = _GOVERNING.get(cache_key)
     if by_type is None:
         by_type = _compile_all(session)
         if len(_GOVERNING) > 50:
             _GOVERNING.clear()
         _GOVERNING[cache_key] = by_type
-    return by_type.get(type_key)
+    return by_type
 
 
 def _compile_all(session: Session) -> dict[str, Workflow]:
@@ -125,7 +137,9 @@ def publish(session: Session, *, actor: Principal, key: str, note: str) -> Confi
     if not note.strip():
         raise ValidationFailed.single("note", "empty")
     check(session, key, Definition.model_validate(draft.definition))
-    return configs.publish(session, actor_id=actor.user_id, kind=KIND, key=key, note=note)
+    published = configs.publish(session, actor_id=actor.user_id, kind=KIND, key=key, note=note)
+    session.info.pop(_SESSION_KEY, None)
+    return published
 
 
 def get_draft_or_current(session: Session, key: str) -> ConfigVersion:
