@@ -91,12 +91,14 @@ def main() -> None:
             assert all([s.key for s in o] == ["depart"] for o in offered)
 
     steps = []
+    cpu = time.process_time()
     for ticket_id in ids:
         began = time.perf_counter()
         with transaction(writer) as session:
             transitions.take(session, actor=me, ticket_id=ticket_id, key="depart", values={},
                              version=None, timezone=TIMEZONE)  # fmt: skip
         steps.append(time.perf_counter() - began)
+    cpu = (time.process_time() - cpu) / len(ids)
     with transaction(writer) as session:
         moved = session.scalar(select(Ticket.id).where(Ticket.status == "onsite").limit(1))
         assert moved is not None
@@ -105,7 +107,10 @@ def main() -> None:
     def ms(values: list[float], q: float) -> float:
         return round(1000 * statistics.quantiles(values, n=100)[int(q) - 1], 2)
 
-    print(f"{args.db}: {len(steps)} steps taken, p50 {ms(steps, 50)} ms, p95 {ms(steps, 95)} ms")
+    print(
+        f"{args.db}: {len(steps)} steps taken, p50 {ms(steps, 50)} ms, p95 {ms(steps, 95)} ms, "
+        f"{round(1000 * cpu, 2)} ms CPU each"
+    )
     print(
         f"{args.db}: steps of {len(pages)} pages of 50 tickets, median "
         f"{round(1000 * statistics.median(pages), 2)} ms, max {round(1000 * max(pages), 2)} ms"
