@@ -255,3 +255,61 @@ def test_a_status_keeps_its_category_and_checks_its_labels(client, factory, api_
     )
     assert bad.status_code == 422
     assert {f["field"] for f in bad.json()["error"]["fields"]} >= {"key", "label_zh"}
+
+
+def test_publishing_refuses_to_strand_open_tickets(client, factory, api_as, repair):
+    """A version that leaves out a status open tickets are in, or a workflow taking over a
+    type whose open tickets are in statuses it lacks, is refused naming them and how many."""
+    engineer = factory.user("engineer")
+    supervisor = api_as(factory.user("supervisor"))
+    ticket = factory.ticket("洗碗机不排水")
+    _take(client, ticket.id, "dispatch", supervisor, assignee=engineer.id)
+    _take(client, ticket.id, "depart", api_as(engineer))
+    shorter = copy.deepcopy(REPAIR)
+    shorter["statuses"].remove("onsite")
+    shorter["transitions"] = [
+        t for t in shorter["transitions"] if "onsite" not in (t["to"], *t["from"])
+    ] + [_step("go", ["dispatched"], "processing", "开始")]
+    client.put("/api/v1/workflows/repair/draft", json={"definition": shorter}, headers=repair)
+    refused = client.post("/api/v1/workflows/repair/publish", json={"note": "v2"}, headers=repair)
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["error"]["fields"]
+    assert (error["field"], error["code"]) == ("statuses", "in_use")
+    assert "onsite (1)" in error["message"]
+
+    made = client.post(
+        "/api/v1/ticket-types",
+        headers=repair,
+        json={"key": "complaint", "name": {"zh_CN": "投诉", "en": "Complaint"}},
+    )
+    assert made.status_code == 201, made.text
+    factory.ticket("投诉：师傅迟到", type="complaint")  # status new, no workflow yet
+    takeover = copy.deepcopy(REPAIR)
+    takeover["types"] = ["complaint"]
+    client.put("/api/v1/workflows/complaints/draft", json={"definition": takeover}, headers=repair)
+    answer = client.post("/api/v1/workflows/complaints/publish", json={"note": "x"}, headers=repair)
+    assert answer.status_code == 422
+    assert "new (1)" in answer.json()["error"]["fields"][0]["message"]
+
+
+def test_a_field_a_workflow_uses_is_listed_among_its_uses(client, factory, api_as):
+    admin = api_as(factory.user("admin"))
+    field = client.post(
+        "/api/v1/fields",
+        json={"key": "fault_code", "type": "text", "label": {"zh_CN": "故障码", "en": "Code"}},
+        headers=admin,
+    ).json()
+    definition = copy.deepcopy(REPAIR)
+    definition["types"] = ["nothing_yet"]
+    definition["statuses"] = ["new", "open", "closed"]
+    definition["initial"] = "new"
+    definition.pop("reopen")
+    definition["transitions"] = [
+        _step("take", ["new"], "open", "受理", require=["fault_code"]),
+        _step("close", ["open"], "closed", "关闭"),
+    ]
+    saved = client.put("/api/v1/workflows/simple/draft", json={"definition": definition},
+                       headers=admin)  # fmt: skip
+    assert saved.status_code == 200, saved.text
+    uses = client.get(f"/api/v1/fields/{field['id']}/usages", headers=admin).json()
+    assert [(u["kind"], u["key"], u["detail"]) for u in uses] == [("workflow", "simple", "take")]

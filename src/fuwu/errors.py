@@ -56,6 +56,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "not_initial": "%(field)s: a new ticket of this type starts in %(detail)s",
     "no_transition": "%(field)s: the workflow has no step from the current status to this one",
     "required_for_step": "%(field)s is required for this step",
+    "in_use": "%(field)s: open tickets are in statuses this version leaves out: %(detail)s",
 }
 
 # Field names → label msgids, translated at the edge.

@@ -13,11 +13,12 @@ from fuwu.conditions.schema import Kind
 from fuwu.fields.registry import entities
 from fuwu.fields.registry import service as fields_service
 from fuwu.fields.registry.entities import Entity, SystemField
-from fuwu.tickets import saved_views
+from fuwu.tickets import repository, saved_views
 from fuwu.tickets.models import Ticket
 from fuwu.tickets.schemas import Channel, Priority
 from fuwu.tickets.statuses import CATEGORIES
 from fuwu.tickets.types import service as ticket_types
+from fuwu.workflows import service as workflows
 
 T = Ticket.__table__.c
 
@@ -84,3 +85,5 @@ def register() -> None:
     entities.register(ENTITY)
     fields_service.register_usages(ticket_types.form_usages)
     fields_service.register_usages(saved_views.view_usages)
+    fields_service.register_usages(workflows.field_usages)
+    workflows.register_open_counter(repository.open_by_status)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from fuwu.auth.models import Team, TeamMember, User
@@ -368,3 +368,13 @@ def is_member(session: Session, team_id: int, user_id: int) -> bool:
 
 def _ref(cls: Any, id_: int | None, name: str | None) -> Any:
     return cls(id_, name) if id_ is not None and name is not None else None
+
+
+def open_by_status(session: Session, types: Sequence[str]) -> dict[str, int]:
+    """How many open tickets of these types are in each status."""
+    rows = session.execute(
+        select(Ticket.status, func.count())
+        .where(Ticket.type_key.in_(list(types)), Ticket.is_open.is_(True))
+        .group_by(Ticket.status)
+    )
+    return {status: int(n) for status, n in rows}

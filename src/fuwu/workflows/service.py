@@ -8,7 +8,8 @@ set (a cheap aggregate over their rows says which) and shared, read-only, by eve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,12 +23,25 @@ from fuwu.errors import Conflict, NotFound, ValidationFailed, field_error
 from fuwu.fields.forms import filters
 from fuwu.fields.registry import entities
 from fuwu.fields.registry.catalog import catalog
+from fuwu.fields.registry.schemas import Usage
 from fuwu.web.errors import from_pydantic
 from fuwu.workflows import statuses
 from fuwu.workflows.compiled import Workflow, compile_workflow
 from fuwu.workflows.definition import KIND, Definition, problems
 
 _PUBLISHED = (ConfigVersion.kind == KIND, ConfigVersion.status == PUBLISHED)
+# How many open tickets of some types are in each status: tickets registers this (wiring),
+# since the engine sits below it and may not read tickets itself.
+OpenCounter = Callable[[Session, Sequence[str]], Mapping[str, int]]
+OPEN_COUNTERS: list[OpenCounter] = []
+
+
+def register_open_counter(counter: OpenCounter) -> None:
+    """Tell publishing where open tickets stand (tickets' `register()` calls this)."""
+    if counter not in OPEN_COUNTERS:
+        OPEN_COUNTERS.append(counter)
+
+
 _GOVERNING: dict[tuple[Any, ...], Mapping[str, Workflow]] = {}
 _SESSION_KEY = "fuwu.workflows.governing"  # in Session.info: this request's answer
 
@@ -124,8 +138,38 @@ def check(session: Session, key: str, definition: Definition) -> None:
         other = governing(session, type_key)
         if other is not None and other.key != key:
             errors.append(field_error(f"types[{i}]", "governed", detail=other.key))
+    stranded = _stranded(session, definition)
+    if stranded:
+        detail = ", ".join(f"{status} ({n})" for status, n in sorted(stranded.items()))
+        errors.append(field_error("statuses", "in_use", detail=detail))
     if errors:
         raise ValidationFailed(errors)
+
+
+def _stranded(session: Session, definition: Definition) -> dict[str, int]:
+    """Open tickets of the governed types in statuses the definition does not have: they
+    would be stuck there (moving them to a new version with a mapping comes later)."""
+    found: dict[str, int] = {}
+    for counter in OPEN_COUNTERS:
+        for status, n in counter(session, definition.types).items():
+            if status not in definition.statuses and n:
+                found[status] = found.get(status, 0) + n
+    return found
+
+
+def field_usages(session: Session, entity: str, key: str) -> list[Usage]:
+    """Where workflows (any version) test, require or set a ticket field."""
+    if entity != "ticket":
+        return []
+    found: list[Usage] = []
+    for row in session.scalars(select(ConfigVersion).where(ConfigVersion.kind == KIND)):
+        definition = Definition.model_validate(row.definition)
+        for step in definition.transitions:
+            guard = json.dumps(step.guard or {}, ensure_ascii=False)
+            if key in step.require or key in step.set or f'"{key}"' in guard:
+                found.append(Usage(kind="workflow", key=row.key, version=row.version,
+                                   detail=step.key, active=row.status == PUBLISHED))  # fmt: skip
+    return found
 
 
 def publish(session: Session, *, actor: Principal, key: str, note: str) -> ConfigVersion:
