@@ -52,6 +52,8 @@ def test_the_page_offers_exactly_my_steps_and_no_status_select(
     ticket_id = open_ticket(app, "空调不制冷", team_id=people["team"])
     page = agent.get(f"/tickets/{ticket_id}").text
     assert "No step is yours to take now." in page
+    assert "Who moves it on: Administrator" in page  # where it is and who must act
+    assert "Received · since" in page
     assert 'id="s-status"' not in page
     admin = sign_in_as("admin")
     page = admin.get(f"/tickets/{ticket_id}").text
@@ -71,6 +73,7 @@ def test_taking_a_step_moves_the_ticket_and_hands_on_the_next_one(
     assert "Fixing" in taken.text
     page = agent.get(f"/tickets/{ticket_id}").text
     assert f'action="/tickets/{ticket_id}/transitions/finish"' in page
+    assert "Who moves it on: Wang Fang" in page  # the assignee, by name
     done = agent.post(f"/tickets/{ticket_id}/transitions/finish", {"version": "2"}, htmx=True)
     assert done.status_code == 200, done.text
     assert "Fixed" in done.text

@@ -548,9 +548,4 @@ def update_ticket(
     except Conflict:
         session.rollback()
         return support.conflict_response(request, ticket_id)
-    if not is_htmx(request):
-        return redirect(request, f"/tickets/{ticket_id}")
-    session.flush()
-    session.expire_all()
-    context = {**support.ticket_context(request, session, me, ticket_id), "saved": True}
-    return render(request, "tickets/_ticket_body.html", context, headers=VARY)
+    return support.saved_response(request, session, me, ticket_id)

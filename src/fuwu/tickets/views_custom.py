@@ -105,12 +105,7 @@ def save_details(
     except ValidationFailed as exc:
         session.rollback()
         return _invalid(request, session, me, ticket_id, form, exc)
-    if not is_htmx(request):
-        return redirect(request, f"/tickets/{ticket_id}")
-    session.flush()
-    session.expire_all()
-    context = {**support.ticket_context(request, session, me, ticket_id), "saved": True}
-    return render(request, "tickets/_ticket_body.html", context, headers=VARY)
+    return support.saved_response(request, session, me, ticket_id)
 
 
 def _invalid(

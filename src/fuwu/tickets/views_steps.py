@@ -19,7 +19,6 @@ from fuwu.tickets.service import get_ticket
 from fuwu.web import forms
 from fuwu.web.deps import DbSession, client_ip
 from fuwu.web.forms import Posted
-from fuwu.web.templating import VARY, is_htmx, redirect, render
 from fuwu.workflows import service as workflows
 
 router = APIRouter(include_in_schema=False)
@@ -44,12 +43,7 @@ def take_step(
             raise
         session.rollback()
         return support.conflict_response(request, ticket_id)
-    if not is_htmx(request):
-        return redirect(request, f"/tickets/{ticket_id}")
-    session.flush()
-    session.expire_all()
-    context = {**support.ticket_context(request, session, me, ticket_id), "saved": True}
-    return render(request, "tickets/_ticket_body.html", context, headers=VARY)
+    return support.saved_response(request, session, me, ticket_id)
 
 
 def _values(

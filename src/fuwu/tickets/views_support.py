@@ -39,9 +39,10 @@ from fuwu.tickets.statuses import PRIORITIES
 from fuwu.tickets.types import service as ticket_types
 from fuwu.web import forms
 from fuwu.web.errors import locale_of
-from fuwu.web.templating import is_htmx, page
+from fuwu.web.templating import VARY, is_htmx, page, redirect, render
 from fuwu.workflows import service as workflows
 from fuwu.workflows import statuses
+from fuwu.workflows.compiled import Workflow
 
 log = logging.getLogger("fuwu.tickets")
 GENERAL = custom_fields.GENERAL
@@ -98,7 +99,7 @@ def ticket_context(
         "user_names": {},
         "team_names": {},
         **details_context(request, session, me, ticket),
-        **steps_context(request, session, me, ticket),
+        **steps_context(request, session, me, ticket, timeline),
     }
     if me.is_staff:
         context.update(lookups(session))
@@ -106,10 +107,12 @@ def ticket_context(
 
 
 def steps_context(
-    request: Request, session: Session, me: Principal, ticket: Ticket
+    request: Request, session: Session, me: Principal, ticket: Ticket, timeline: list[Any]
 ) -> dict[str, Any]:
-    """The workflow steps this person may take now, with the labels of the fields they ask
-    for; `governed`: a workflow decides the status (the sidebar shows no status select)."""
+    """Where the ticket is in its workflow and why: the steps this person may take now (with
+    the labels of the fields they ask for), since when it has been in its status (staff see
+    the history) and who may move it on; `governed`: a workflow decides the status (the
+    sidebar shows no status select)."""
     locale, timezone = locale_of(request), request.app.state.settings.timezone
     workflow = workflows.governing(session, ticket.type_key)
     governed = workflow is not None
@@ -129,9 +132,34 @@ def steps_context(
         system = entity.system.get(key) if entity else None
         names = system.label if system else (specs[key].label if key in specs else {})
         labels[key] = fields_display.label_in(dict(names), locale, key)
+    changes = [i.at for i in timeline if i.event is not None and "status" in i.event.changes]
     return {
         "governed": governed, "steps": steps, "step_labels": labels, "workflow_reasons": reasons,
+        "status_since": changes[-1] if changes else (ticket.created_at if me.is_staff else None),
+        "waiting_on": _waiting_on(workflow, ticket, locale) if workflow else [],
     }  # fmt: skip
+
+
+_ROLES = {"admin": "Administrator", "supervisor": "Supervisor", "agent": "Agent",
+          "engineer": "Engineer"}  # fmt: skip
+
+
+def _waiting_on(workflow: Workflow, ticket: Ticket, locale: str) -> list[str]:
+    """Who may take a step from the ticket's status, by name where the step names a person."""
+    names: list[str] = []
+    for step in workflow.manual_from(ticket.status):
+        who = step.transition.who
+        if who.anyone_on_staff:
+            names.append(gettext(locale, "any staff member"))
+        names += [gettext(locale, _ROLES[r]) for r in who.roles if r in _ROLES]
+        if who.teams:
+            names.append(gettext(locale, "members of the named teams"))
+        if who.assignee:
+            assignee = ticket.assignee.display_name if ticket.assignee else None
+            names.append(assignee or gettext(locale, "the assignee"))
+        if who.customer:
+            names.append(gettext(locale, "the customer"))
+    return list(dict.fromkeys(names))
 
 
 def custom_changes(
@@ -155,6 +183,17 @@ def custom_changes(
         )
         for e in events
     }
+
+
+def saved_response(request: Request, session: Session, me: Principal, ticket_id: Id) -> Response:
+    """After a change from the ticket page: htmx gets the page body again with "Changes
+    saved."; a plain form post goes back to the page."""
+    if not is_htmx(request):
+        return redirect(request, f"/tickets/{ticket_id}")
+    session.flush()
+    session.expire_all()
+    context = {**ticket_context(request, session, me, ticket_id), "saved": True}
+    return render(request, "tickets/_ticket_body.html", context, headers=VARY)
 
 
 def conflict_response(request: Request, ticket_id: Id) -> Response:
