@@ -394,21 +394,10 @@ def _add_message(
 ) -> Response:
     actor = authenticate(request, session, settings, credentials, scope="tickets:write")
     data = _parse(MessageCreate, body)
-    message = messages_service.add_message(
+    read = messages_service.add_message(
         session, actor=actor, ticket_id=ticket_id, body=data.body, kind=data.kind, channel="api",
         timezone=settings.timezone,
     )  # fmt: skip
-    read = MessageRead(
-        id=message.id,
-        ticket_id=message.ticket_id,
-        kind=message.kind,
-        author_name=message.author_name,
-        from_customer=message.from_customer,
-        channel=message.channel,
-        body=message.body,
-        created_at=message.created_at,
-        attachments=[],
-    )
     session.commit()
     return _json(read, 201)
 

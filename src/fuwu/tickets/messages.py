@@ -20,25 +20,12 @@ from fuwu.kit.time import utcnow
 from fuwu.tickets import pipeline, writer
 from fuwu.tickets.models import Attachment, Message, Ticket, TicketEvent
 from fuwu.tickets.permissions import can_see
+from fuwu.tickets.schemas import MessageRead
 from fuwu.tickets.service import get_ticket
 from fuwu.tickets.state import state_of
 from fuwu.tickets.uploads import safe_filename
 
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
-
-
-@dataclass(frozen=True)
-class PostedMessage:
-    """A message as `add_message` wrote it."""
-
-    id: int
-    ticket_id: int
-    kind: str
-    author_name: str
-    from_customer: bool
-    channel: str
-    body: str
-    created_at: datetime
 
 
 # What a message needs of its ticket: who may see it, and whether a customer's reply reopens it.
@@ -58,7 +45,7 @@ def add_message(
     channel: str = "web",
     timezone: str = "Asia/Shanghai",
     at: datetime | None = None,
-) -> PostedMessage:
+) -> MessageRead:
     """Add a reply or note; a customer's reply reopens a pending or resolved ticket.
     `at` dates it when it replays history (the demo loader); default now.
 
@@ -107,9 +94,9 @@ def add_message(
         session.expire(ticket)  # its columns were written by a plain UPDATE
     else:
         writer.touch(session, ticket_id, now=now, answered=actor.is_staff and kind == "reply")
-    return PostedMessage(
+    return MessageRead(
         id=message_id, ticket_id=ticket_id, kind=kind, author_name=actor.name,
-        from_customer=from_customer, channel=channel, body=body, created_at=now,
+        from_customer=from_customer, channel=channel, body=body, created_at=now, attachments=[],
     )  # fmt: skip
 
 

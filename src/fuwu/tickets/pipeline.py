@@ -104,10 +104,8 @@ def apply_change(
         raise ValidationFailed(errors)
     cleared = _cleared(session, actor, before, after, where)
     after, reasons, actions = _decide(session, actor, before, after, change, where)
-    if (before is None or before["status"] != after["status"]) and (
-        statuses.category_of(session, after["status"]) is None
-    ):
-        raise ValidationFailed.single("status", "not_found")
+    if before is None or before["status"] != after["status"]:
+        statuses.require_known(session, after["status"])
     reasons = {**cleared, **reasons}
     if any(before is None or before.get(k) != after.get(k) for k in PEOPLE) and reasons:
         refs = _checked_people(session, after)  # a decider routed it: still valid people

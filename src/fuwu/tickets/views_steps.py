@@ -5,21 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from fuwu.auth.deps import Csrf, UiUser
-from fuwu.auth.principal import Principal
 from fuwu.errors import Conflict, ValidationFailed
 from fuwu.kit.ids import Id, parse_id
 from fuwu.tickets import transitions
 from fuwu.tickets import views_support as support
-from fuwu.tickets.service import get_ticket
 from fuwu.web import forms
 from fuwu.web.deps import DbSession, client_ip
 from fuwu.web.forms import Posted
-from fuwu.workflows import service as workflows
 
 router = APIRouter(include_in_schema=False)
 StepKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
@@ -31,7 +27,7 @@ def take_step(
     ticket_id: Id, key: StepKey, request: Request, session: DbSession, me: UiUser, form: Posted
 ) -> Response:
     """Take a workflow step from the ticket page; a refusal shows why in the flash area."""
-    values = _values(session, me, ticket_id, key, form)
+    values = _values(form)
     version = parse_id(forms.text(form, "version"))
     try:
         transitions.take(
@@ -46,22 +42,15 @@ def take_step(
     return support.saved_response(request, session, me, ticket_id)
 
 
-def _values(
-    session: Session, me: Principal, ticket_id: int, key: str, form: FormData
-) -> dict[str, Any]:
-    """The fields the step asks for, as posted: people by id, the rest as text."""
-    ticket = get_ticket(session, actor=me, ticket_id=ticket_id, people=False)
-    workflow = workflows.governing(session, ticket.type_key)
-    step = workflow.step(key) if workflow else None
-    if step is None:
-        return {}
+def _values(form: FormData) -> dict[str, Any]:
+    """The fields posted with the step (those it asks for; `take` refuses others): people by
+    id, the rest as text, an empty one as no value."""
     values: dict[str, Any] = {}
-    for name in step.transition.require:
+    for name in form:
+        if name in ("csrf_token", "version"):
+            continue
         raw = forms.text(form, name)
-        if name in PEOPLE:
-            if raw and parse_id(raw) is None:
-                raise ValidationFailed.single(name, "invalid")
-            values[name] = parse_id(raw) if raw else None
-        else:
-            values[name] = raw or None
+        if name in PEOPLE and raw and parse_id(raw) is None:
+            raise ValidationFailed.single(name, "invalid")
+        values[name] = (parse_id(raw) if name in PEOPLE else raw) if raw else None
     return values

@@ -52,11 +52,6 @@ NEW_FIELDS_URL = "/tickets/new/fields"
 # ---------------------------------------------------------------- pages
 
 
-def status_label(session: Session, key: str, locale: str) -> str:
-    """The status name in the reader's language."""
-    return statuses.catalogue(session).label(key, locale)
-
-
 def lookups(session: Session) -> dict[str, Any]:
     """Staff users and teams for filters and pickers, with id → name maps for the timeline."""
     users = auth_service.list_users(session, staff_only=True, active_only=True, limit=500)

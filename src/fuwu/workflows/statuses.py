@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from fuwu.auth.principal import Principal, require_admin
 from fuwu.errors import Conflict, FieldError, NotFound, ValidationFailed, field_error
 from fuwu.kit.time import utcnow
-from fuwu.workflows.models import CATEGORIES, OPEN_CATEGORIES, TicketStatus
+from fuwu.workflows.models import CATEGORIES, TicketStatus
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -38,10 +38,6 @@ class Status:
 
     def label(self, locale: str) -> str:
         return self.label_zh if locale == "zh_CN" else self.label_en
-
-    @property
-    def is_open(self) -> bool:
-        return self.category in OPEN_CATEGORIES
 
 
 @dataclass(frozen=True, slots=True)
