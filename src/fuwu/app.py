@@ -36,12 +36,14 @@ from fuwu.kit.storage import LocalStore
 from fuwu.system import api as system_api
 from fuwu.system import views as system_views
 from fuwu.tickets import api as tickets_api
+from fuwu.tickets import approvals_api as tickets_approvals_api
 from fuwu.tickets import bulk_api as tickets_bulk_api
 from fuwu.tickets import customer_views as tickets_customer_views
 from fuwu.tickets import engines as tickets_engines
 from fuwu.tickets import saved_views_api as tickets_saved_views_api
 from fuwu.tickets import transitions_api as tickets_transitions_api
 from fuwu.tickets import views as tickets_views
+from fuwu.tickets import views_approvals as tickets_views_approvals
 from fuwu.tickets import views_steps as tickets_views_steps
 from fuwu.tickets.schemas import MessageCreate, TicketCreate
 from fuwu.tickets.types import api as ticket_types_api
@@ -150,6 +152,7 @@ def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = Non
         tickets_api.router,
         tickets_saved_views_api.router,
         tickets_transitions_api.router,
+        tickets_approvals_api.router,
         workflows_api.router,
         fields_api.router,
         ticket_types_api.router,
@@ -165,6 +168,7 @@ def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = Non
         auth_views.router,
         tickets_views.router,
         tickets_views_steps.router,
+        tickets_views_approvals.router,
         customers_views_lists.router,  # its /…/export.csv before the pages' /…/{id}
         customers_views.router,
         customers_views_assets.router,

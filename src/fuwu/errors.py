@@ -57,6 +57,12 @@ FIELD_MESSAGES: dict[str, str] = {
     "no_transition": "%(field)s: the workflow has no step from the current status to this one",
     "required_for_step": "%(field)s is required for this step",
     "in_use": "%(field)s: open tickets are in statuses this version leaves out: %(detail)s",
+    "not_from_approval": "%(field)s must be a step that leaves the approval status and that "
+    "people do not take by hand (not automatic)",
+    "not_user_field": "%(field)s must be a field that names a staff member (a user field)",
+    "not_returnable": "%(field)s: the ticket can only be sent back to an open status it was in "
+    "before",
+    "already_approver": "%(field)s is already an approver here",
 }
 
 # Field names → label msgids, translated at the edge.

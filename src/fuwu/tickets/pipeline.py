@@ -31,7 +31,8 @@ from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import numbering, repository, writer
 from fuwu.tickets.repository import PeopleRefs, TicketRow
 from fuwu.tickets.state import SYSTEM_COLUMNS, TicketState, custom_of
-from fuwu.workflows import statuses
+from fuwu.workflows import approvals, statuses
+from fuwu.workflows import service as workflows
 
 # Rounds of deciders before a change is refused as one that never settles (rules that keep
 # undoing each other): each round runs every decider on the state the last one left.
@@ -120,7 +121,8 @@ def apply_change(
         )  # fmt: skip
         state = TicketState(after.data, id=row.id, version=1, form_version=after.form_version)
         _queue(session, actions, row.id)
-        return Applied(state=state, changed=True, row=row, reasons=reasons)
+        applied = Applied(state=state, changed=True, row=row, reasons=reasons)
+        return _follow(session, actor, None, applied, where, now)
     if not before.diff(after) and after.form_version == before.form_version:
         return Applied(state=before, changed=False)
     state = writer.update_ticket(
@@ -129,7 +131,44 @@ def apply_change(
         attachments=change.attachments,
     )  # fmt: skip
     _queue(session, actions, state.id)
-    return Applied(state=state, changed=True, reasons=reasons)
+    return _follow(session, actor, before, Applied(state=state, changed=True, reasons=reasons),
+                   where, now)  # fmt: skip
+
+
+def _follow(
+    session: Session,
+    actor: Principal,
+    before: TicketState | None,
+    applied: Applied,
+    where: Where,
+    now: datetime,
+) -> Applied:
+    """Approval rounds follow the status: leaving an approval state ends its round, entering
+    one opens a round; a round decided at once (nobody to ask) takes its outcome step now."""
+    state = applied.state
+    if before is not None and before["status"] == state["status"]:
+        return applied
+    workflow = workflows.governing(session, state["type"])
+    if workflow is None or state.id is None:
+        return applied
+    outcome = approvals.follow(
+        session, workflow=workflow, ticket_id=state.id, after=state["status"],
+        before=None if before is None else before["status"], record=state.data,
+        initiator_id=actor.user_id, now=now,
+    )  # fmt: skip
+    approval = workflow.approval(state["status"])
+    if outcome is None or approval is None:
+        return applied
+    step = workflow.step(approval.approve if outcome == "approved" else approval.reject)
+    assert step is not None, "publishing checks that an approval's steps exist"
+    followed = apply_change(
+        session, actor=Principal.system(), before=state, where=where,
+        change=Change({"status": step.transition.to}, cause="approval", intent=step.key,
+                      checks_version=False),
+    )  # fmt: skip
+    row = repository.row_of(session, state.id) if applied.row is not None else None
+    return Applied(state=followed.state, changed=True, row=row,
+                   reasons={**applied.reasons, **followed.reasons})  # fmt: skip
 
 
 def _routed(

@@ -30,10 +30,10 @@ from fuwu.fields.registry import entities
 from fuwu.fields.registry.catalog import catalog
 from fuwu.kit.i18n import gettext
 from fuwu.kit.ids import Id, parse_id
+from fuwu.tickets import approvals_view, transitions
 from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import messages as messages_service
 from fuwu.tickets import service as tickets_service
-from fuwu.tickets import transitions
 from fuwu.tickets.models import Ticket
 from fuwu.tickets.statuses import PRIORITIES
 from fuwu.tickets.types import service as ticket_types
@@ -115,7 +115,8 @@ def steps_context(
         session, actor=me, ticket=ticket, locale=locale, timezone=timezone
     ) if governed else []  # fmt: skip
     # The timeline names the step behind each status change ("workflow:<step>" in history).
-    reasons: dict[str, str] = {"workflow:reopen": gettext(locale, "reopened by a reply")}
+    reasons: dict[str, str] = {"workflow:reopen": gettext(locale, "reopened by a reply"),
+                               "workflow:approval": gettext(locale, "approval")}  # fmt: skip
     if workflow is not None:
         reasons[f"workflow:{workflow.key}"] = workflow.definition.name.of(locale)
         for step in workflow.steps:
@@ -128,10 +129,15 @@ def steps_context(
         names = system.label if system else (specs[key].label if key in specs else {})
         labels[key] = fields_display.label_in(dict(names), locale, key)
     changes = [i.at for i in timeline if i.event is not None and "status" in i.event.changes]
+    rounds = approvals_view.of_ticket(session, me, ticket) if governed and me.is_staff else []
+    waiting_on = _waiting_on(workflow, ticket, locale) if workflow else []
+    if rounds and rounds[0].state == "pending":  # the approvers first, then other steps' people
+        approvers = [v.user_name for v in rounds[0].votes if v.state == "pending"]
+        waiting_on = list(dict.fromkeys([*approvers, *waiting_on]))
     return {
         "governed": governed, "steps": steps, "step_labels": labels, "workflow_reasons": reasons,
         "status_since": changes[-1] if changes else (ticket.created_at if me.is_staff else None),
-        "waiting_on": _waiting_on(workflow, ticket, locale) if workflow else [],
+        "waiting_on": waiting_on, "approval_rounds": rounds,
     }  # fmt: skip
 
 

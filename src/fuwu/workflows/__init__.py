@@ -6,7 +6,9 @@
   take them, a guard in the condition language, required fields and actions), validated whole;
 - `compiled` — a published version ready to run: transitions by status, guards compiled once;
 - `service` — drafts, publishing (through `fuwu.configs`) and which workflow governs a type;
-- `decider` — the engine's part in every ticket change (`fuwu.fields.deciders`).
+- `decider` — the engine's part in every ticket change (`fuwu.fields.deciders`);
+- `approval`, `tally`, `approvals` — approval states (审批): who approves, how votes add up by
+  mode, and the rounds and votes as they run (the ticket side is `fuwu.tickets.approvals`).
 
 It imports nothing of tickets: the change pipeline asks it, through the decider interface.
 """

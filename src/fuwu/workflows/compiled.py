@@ -12,6 +12,7 @@ from fuwu.auth.principal import Principal
 from fuwu.conditions import tree as conditions
 from fuwu.conditions.schema import FieldRef
 from fuwu.errors import ValidationFailed
+from fuwu.workflows.approval import Approval, outcome_steps
 from fuwu.workflows.definition import Definition, Transition
 
 MAX_AUTOMATIC = 10  # automatic steps in a row after one change (a loop stops here)
@@ -61,6 +62,7 @@ class Workflow:
     version: int
     definition: Definition
     steps: tuple[Step, ...]
+    outcomes: Mapping[str, frozenset[str]]  # approval status → the steps its outcome takes
 
     @property
     def initial(self) -> str:
@@ -69,9 +71,15 @@ class Workflow:
     def step(self, key: str) -> Step | None:
         return next((s for s in self.steps if s.key == key), None)
 
+    def approval(self, status: str) -> Approval | None:
+        """The approval a ticket in `status` waits for (None: it is not an approval state)."""
+        return self.definition.approvals.get(status)
+
     def manual_from(self, status: str) -> list[Step]:
-        """The steps people take from `status`, in the workflow's order."""
-        return [s for s in self._from(status) if not s.transition.automatic]
+        """The steps people take from `status`, in the workflow's order: in an approval
+        state, not the ones its outcome takes (approvers decide, not buttons)."""
+        taken = self.outcomes.get(status, frozenset())
+        return [s for s in self._from(status) if not s.transition.automatic and s.key not in taken]
 
     def automatic_from(self, status: str) -> list[Step]:
         """The steps the engine takes from `status` when their guards hold, in order."""
@@ -95,4 +103,7 @@ def compile_workflow(
             except ValidationFailed:
                 guard = conditions.parse({"not": {"all": []}}, {})
         steps.append(Step(transition, guard))
-    return Workflow(key=key, version=version, definition=definition, steps=tuple(steps))
+    return Workflow(
+        key=key, version=version, definition=definition, steps=tuple(steps),
+        outcomes=outcome_steps(definition.approvals),
+    )  # fmt: skip

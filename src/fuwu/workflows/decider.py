@@ -8,6 +8,8 @@ For a ticket whose type a published workflow governs:
 - a status the pipeline only implied (an assignment opening a new ticket) is not a step: the
   ticket stays where it was;
 - a customer's reply reopens a resolved ticket to the workflow's reopen status;
+- the end of an approval round (cause "approval") takes the approval's outcome step whoever
+  decided (the votes are the authority), or returns the ticket to the status the round chose;
 - then automatic steps whose guard holds are taken, one after another;
 - the steps' `set` values come with the status, each recorded with the step as its reason.
 Tickets of other types keep the free status field.
@@ -62,6 +64,8 @@ class WorkflowDecider:
             if wanted is not None and wanted != workflow.initial:
                 raise ValidationFailed.single("status", "not_initial", detail=workflow.initial)
             return workflow.initial, {}, ""
+        if proposal.cause == "approval":
+            return self._approval(workflow, proposal, variables)
         if proposal.cause == "reopened":
             catalogue = statuses.catalogue(session).statuses
             categories = {k: s.category for k, s in catalogue.items()}
@@ -88,11 +92,27 @@ class WorkflowDecider:
             raise PermissionDenied("You may not take this step.")
         return self._taken(fitting[0], proposal, variables)
 
+    def _approval(
+        self, workflow: Workflow, proposal: Proposal, variables: Mapping[str, Any]
+    ) -> tuple[str, dict[str, Any], str]:
+        """A round's end moves the ticket (`fuwu.tickets.approvals` checked who decided): the
+        approval's outcome step, whose guard and required fields still count; or, sent back
+        or withdrawn, to the status the round chose."""
+        if proposal.intent:
+            step = workflow.step(proposal.intent)
+            if step is None:
+                raise ValidationFailed.single("transition", "not_found")
+            return self._taken(step, proposal, variables, anyone=True)
+        wanted = proposal.asked.get("status")
+        if wanted not in workflow.definition.statuses:
+            raise ValidationFailed.single("status", "not_in_workflow")
+        return str(wanted), {}, "workflow:approval"
+
     def _taken(
-        self, step: Step, proposal: Proposal, variables: Mapping[str, Any]
+        self, step: Step, proposal: Proposal, variables: Mapping[str, Any], *, anyone: bool = False
     ) -> tuple[str, dict[str, Any], str]:
         record = proposal.after.data
-        if proposal.actor is not None and not step.may_take(proposal.actor, record):
+        if not anyone and proposal.actor is not None and not step.may_take(proposal.actor, record):
             raise PermissionDenied("You may not take this step.")
         missing = step.missing(record)
         if missing:

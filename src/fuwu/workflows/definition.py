@@ -16,7 +16,7 @@ automatic one (`automatic`) the engine takes as soon as its guard holds after a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -25,6 +25,7 @@ from fuwu.auth.models import STAFF_ROLES
 from fuwu.conditions import tree as conditions
 from fuwu.conditions.schema import FieldRef
 from fuwu.errors import FieldError, ValidationFailed, field_error
+from fuwu.workflows.approval import Approval, approval_problems
 
 KIND = "workflow"  # its kind in config_version
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
@@ -80,6 +81,7 @@ class Definition(BaseModel):
     initial: Key
     reopen: Key | None = None  # where a customer's reply takes a resolved ticket
     transitions: list[Transition] = Field(default_factory=list, max_length=MAX_TRANSITIONS)
+    approvals: dict[Key, Approval] = Field(default_factory=dict, max_length=50)  # by status
 
     def reopen_status(self, categories: Mapping[str, str]) -> str:
         """Where a customer's reply reopens to: `reopen`, else the first open status."""
@@ -95,6 +97,7 @@ def problems(
     categories: Mapping[str, str],
     fields: Mapping[str, FieldRef],
     writable: Sequence[str],
+    user_fields: Collection[str] = ("assignee",),
 ) -> list[FieldError]:
     """Everything that keeps a definition from being published, each by its path: unknown
     statuses, fields or roles, bad guards, and a graph with statuses no ticket can reach or
@@ -117,6 +120,10 @@ def problems(
         if step.key in seen:
             errors.append(field_error(f"transitions[{i}].key", "taken"))
         seen.add(step.key)
+    errors += approval_problems(
+        definition.approvals, statuses=used, user_fields=user_fields,
+        steps={t.key: (t.from_, t.automatic) for t in definition.transitions},
+    )  # fmt: skip
     if not errors:
         errors += _graph_problems(definition, categories)
     return errors

@@ -25,7 +25,7 @@ from fuwu.fields.registry import entities
 from fuwu.fields.registry.catalog import catalog
 from fuwu.fields.registry.schemas import Usage
 from fuwu.web.errors import from_pydantic
-from fuwu.workflows import statuses
+from fuwu.workflows import approvals, statuses
 from fuwu.workflows.compiled import Workflow, compile_workflow
 from fuwu.workflows.definition import KIND, Definition, problems
 
@@ -132,8 +132,12 @@ def check(session: Session, key: str, definition: Definition) -> None:
     assert entity is not None, "the ticket entity is not registered"
     fields = filters.schema(session, "ticket")
     writable = [k for k, f in entity.system.items() if f.writable]
-    writable += list(catalog(session, "ticket").active)
-    errors = problems(definition, categories=categories, fields=fields, writable=writable)
+    custom = catalog(session, "ticket")
+    writable += list(custom.active)
+    user_fields = ["assignee", *(k for k in custom.active if custom.specs[k].type == "user")]
+    errors = problems(definition, categories=categories, fields=fields, writable=writable,
+                      user_fields=user_fields)  # fmt: skip
+    errors += approvals.unknown_people(session, definition.approvals)
     for i, type_key in enumerate(definition.types):
         other = governing(session, type_key)
         if other is not None and other.key != key:
