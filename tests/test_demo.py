@@ -36,6 +36,7 @@ from fuwu.tickets.repository import TicketFilter, list_tickets
 from fuwu.tickets.schemas import TicketCreate
 from fuwu.tickets.types import service as ticket_types
 from fuwu.tickets.views_support import ticket_system
+from fuwu.workflows import approvals
 
 TZ = "Asia/Shanghai"
 TICKETS = 200
@@ -178,6 +179,28 @@ def test_repairs_follow_the_repair_workflow_step_by_step(demo: Demo) -> None:
                     assert (event.reasons or {}).get("status", "").startswith("workflow:")
 
 
+def test_complaints_close_only_with_a_supervisors_approval(demo: Demo) -> None:
+    """Every complaint past 待审批 has an approved round decided by the supervisor; those in
+    待审批 wait in the supervisor's approvals; some were sent back once before."""
+    with transaction(demo.reader) as session:
+        complaints = session.scalars(select(Ticket).where(Ticket.type_key == "complaint")).all()
+        assert len(complaints) > 5
+        assert {t.status for t in complaints} <= set(demo_workflows.COMPLAINT["statuses"])
+        supervisor = session.scalar(select(User).where(User.username == "supervisor1"))
+        assert supervisor is not None
+        for ticket in complaints:
+            rounds = approvals.rounds_of(session, ticket.id)
+            states = [r.state for r in rounds]
+            if ticket.status in ("callback", "done"):
+                assert states[-1] == "approved", (ticket.number, states)
+                assert set(states[:-1]) <= {"rejected"}
+            if ticket.status == "review":
+                assert states[-1] == "pending"
+        waiting = approvals.waiting_for(session, supervisor.id)
+        assert waiting, "the supervisor has complaints to approve"
+        assert all(r.status_key == "review" for r in waiting)
+
+
 def test_assignees_belong_to_the_ticket_team(demo: Demo) -> None:
     with transaction(demo.reader) as session:
         members = {
@@ -301,7 +324,9 @@ def test_every_demo_change_left_its_history_event_and_audit_row(demo: Demo) -> N
 
     with transaction(demo.reader) as session:
         created = count(TicketEvent, TicketEvent.kind == "created")
-        updated = count(TicketEvent, TicketEvent.kind == "updated")
+        # "approval": a complaint moved by its supervisor's decision (the approval's step)
+        updated = count(TicketEvent, TicketEvent.kind.in_(("updated", "approval")))
+        assert count(TicketEvent, TicketEvent.kind == "approval") > 0
         assert created == TICKETS
         assert updated > TICKETS  # assigned, resolved, closed …
         assert count(DomainEvent, DomainEvent.name == "ticket.created") == created

@@ -115,6 +115,7 @@ FIELD_LABELS: dict[str, str] = {
     "label": "Label",
     "definition": "Form definition",
     "unique": "Unique",
+    "ids": "The chosen items",
 }
 
 

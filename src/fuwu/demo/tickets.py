@@ -23,7 +23,11 @@ from fuwu.config import Settings
 from fuwu.demo import catalogue as cat
 from fuwu.demo import forms as demo_forms
 from fuwu.demo import workflows as demo_workflows
+from fuwu.tickets import approvals as ticket_approvals
 from fuwu.tickets import messages, pipeline
+from fuwu.tickets.service import get_ticket
+from fuwu.tickets.state import TicketState, state_of
+from fuwu.workflows import approvals as workflow_approvals
 
 if TYPE_CHECKING:
     from fuwu.demo.loader import DemoAsset, DemoContact
@@ -68,6 +72,12 @@ class World:
                     Person(user.id, user.display_name, district)
                 )
 
+    @property
+    def supervisor(self) -> Person:
+        """Who approves what needs a supervisor's approval (complaints closed)."""
+        user = next(u for u in self.staff if u.role == "supervisor")
+        return Person(user.id, user.display_name, user.district)
+
 
 @dataclass(frozen=True)
 class Step:
@@ -79,6 +89,7 @@ class Step:
     values: dict[str, Any] | None = None
     message: tuple[str, str] | None = None  # (reply or note, body)
     intent: str = ""  # the workflow step taken, when the type has a workflow
+    decision: tuple[str, str] | None = None  # (approve or reject, comment) on its approval
 
 
 @dataclass
@@ -195,6 +206,25 @@ def _replay(session: Session, draft: Draft, actors: _Actors, settings: Settings)
                 change=pipeline.Change(step.values, intent=step.intent),
                 where=replace(where, at=step.at),
             ).state  # fmt: skip
+        if step.decision:
+            state = _decide(session, actor, opened.row.id, step.decision,
+                            replace(where, at=step.at))  # fmt: skip
+
+
+def _decide(
+    session: Session,
+    actor: Principal,
+    ticket_id: int,
+    decision: tuple[str, str],
+    where: pipeline.Where,
+) -> TicketState:
+    """The approver's decision on the ticket's open approval; the ticket as it is after."""
+    round_ = workflow_approvals.open_round(session, ticket_id)
+    assert round_ is not None, "a demo decision follows a step into an approval state"
+    outcome, comment = decision
+    ticket_approvals.decide(session, actor=actor, approval_id=round_.id,
+                            approve=outcome == "approve", comment=comment, where=where)  # fmt: skip
+    return state_of(get_ticket(session, actor=Principal.system(), ticket_id=ticket_id))
 
 
 def _created_at(rng: random.Random, now: datetime, days: int, zone: ZoneInfo) -> datetime:
@@ -313,7 +343,8 @@ def _draft(
     else:
         opener = desk_agent if channel in ("phone", "wecom", "chat") else None  # the channel
     draft = Draft(values=values, created=created, opener=opener, triage=triage)
-    _timeline(rng, draft, state, now, contact, handler, desk_agent, world.team_ids[team], fill)
+    _timeline(rng, draft, state, now, contact, handler, desk_agent, world.team_ids[team], fill,
+              world.supervisor)  # fmt: skip
     return draft
 
 
@@ -346,6 +377,7 @@ def _timeline(
     agent: Person,
     team_id: int,
     fill: dict[str, str],
+    supervisor: Person,
 ) -> None:
     """What happens to the ticket until it reaches `state`: routed and assigned, answered,
     followed up, fixed on site, resolved, closed, each by the one who would do it."""
@@ -373,6 +405,10 @@ def _timeline(
         steps.append(Step(reply + (middle - reply) / 3, agent, message=("note", note)))
     if rng.random() < 0.45:
         steps.append(Step(middle, contact, message=("reply", rng.choice(cat.CUSTOMER_FOLLOWUPS))))
+    if kind == "complaint":
+        _complaint_steps(rng, draft, state, handler, agent, supervisor, fill,
+                         (middle, fixed, resolved, closed))  # fmt: skip
+        return
     if kind in demo_workflows.WORKFLOWS:
         _workflow_steps(rng, draft, state, handler, agent, contact, fill,
                         (middle, fixed, resolved, closed))  # fmt: skip
@@ -399,6 +435,47 @@ def _timeline(
 
 # How far along the repair loop (demo_workflows.REPAIR_PATH) a ticket in each demo state is.
 _REPAIR_STEPS = {"open": (0, 2), "pending": (3, 3), "resolved": (4, 4), "closed": (5, 5)}
+
+
+_REJECTIONS = ("请补充与客户的通话记录后再申请结案。", "赔偿方案客户是否确认？请先确认再结案。",
+               "请核实师傅的上门时间记录。")  # fmt: skip
+_APPROVALS = ("同意结案。", "处理合理，同意。", "")
+
+
+def _complaint_steps(
+    rng: random.Random,
+    draft: Draft,
+    state: str,
+    handler: Person,
+    agent: Person,
+    supervisor: Person,
+    fill: dict[str, str],
+    times: tuple[datetime, datetime, datetime, datetime],
+) -> None:
+    """A complaint after it is taken on: the handler asks to close it, the supervisor
+    approves (sometimes only the second time, after sending it back), the desk closes it after
+    the call-back. Waiting ones sit in 待审批 in the supervisor's approvals."""
+    middle, fixed, resolved, closed = times
+    # The supervisor's own request would approve itself ("skip"): someone else asks.
+    asker = next((p for p in (handler, agent) if p.id != supervisor.id), None)
+    if state == "open" or asker is None:
+        return
+    propose = Step(fixed, asker, {"status": "review"}, intent="propose_close")
+    if state == "pending":
+        draft.steps.append(propose)
+        return
+    if rng.random() < 0.3:  # sent back once, then asked again
+        draft.steps.append(Step(middle + (fixed - middle) / 3, asker, {"status": "review"},
+                                intent="propose_close"))  # fmt: skip
+        draft.steps.append(Step(middle + (fixed - middle) / 2, supervisor,
+                                decision=("reject", rng.choice(_REJECTIONS))))  # fmt: skip
+    draft.steps.append(propose)
+    answer = rng.choice(cat.RESOLVE_REPLIES).format(**fill)
+    draft.steps.append(Step(resolved, agent, message=("reply", answer)))
+    draft.steps.append(Step(resolved + timedelta(seconds=1), supervisor,
+                            decision=("approve", rng.choice(_APPROVALS))))  # fmt: skip
+    if state == "closed":
+        draft.steps.append(Step(closed, agent, {"status": "done"}, intent="close"))
 
 
 def _workflow_steps(

@@ -3,7 +3,8 @@
 The repair loop of an after-sales network (seeds: 报修 → 派工 → 上门 → 维修 → 验收 → 回访 →
 完结): assigning an engineer dispatches the ticket by itself, the engineer reports leaving,
 starting and finishing on site, the customer (or the desk, after a call) accepts the work or
-sends it back, and the desk closes it after the call-back.
+sends it back, and the desk closes it after the call-back. A complaint needs a supervisor's
+approval before it goes to the call-back.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ STATUSES = (
     ("checking", "pending", "待验收", "Awaiting acceptance", "#7c3aed"),
     ("callback", "resolved", "待回访", "Awaiting call-back", "#059669"),
     ("done", "closed", "已完结", "Done", "#6b7280"),
+    ("review", "pending", "待审批", "Awaiting approval", "#be185d"),
 )
 DESK = ["agent", "supervisor", "admin"]
 
@@ -36,7 +38,7 @@ def _step(key: str, src: list[str], to: str, zh: str, en: str, **extra: Any) -> 
 REPAIR: dict[str, Any] = {
     "name": {"zh_CN": "报修流程", "en": "Repair"},
     "types": ["repair"],
-    "statuses": [s[0] for s in STATUSES],
+    "statuses": ["received", "dispatched", "onsite", "processing", "checking", "callback", "done"],
     "initial": "received",
     "reopen": "processing",
     "transitions": [
@@ -59,7 +61,32 @@ REPAIR: dict[str, Any] = {
               who={"roles": ["supervisor", "admin"]}),
     ],
 }  # fmt: skip
-WORKFLOWS = {"repair": REPAIR}
+
+# A complaint is closed only with a supervisor's approval (投诉结案审批): the desk handles it
+# and proposes to close; a supervisor approves (on to the call-back) or sends it back.
+COMPLAINT: dict[str, Any] = {
+    "name": {"zh_CN": "投诉处理流程", "en": "Complaint"},
+    "types": ["complaint"],
+    "statuses": ["received", "processing", "review", "callback", "done"],
+    "initial": "received",
+    "reopen": "processing",
+    "transitions": [
+        _step("auto_accept", ["received"], "processing", "受理", "Take on assignment",
+              automatic=True, guard={"field": "assignee", "op": "not_empty"}),
+        _step("accept", ["received"], "processing", "受理", "Take it on",
+              who={"roles": DESK}, require=["assignee"]),
+        _step("propose_close", ["processing"], "review", "申请结案", "Ask to close",
+              who={"assignee": True, "roles": DESK}),
+        _step("approve_close", ["review"], "callback", "同意结案", "Close approved"),
+        _step("reject_close", ["review"], "processing", "驳回", "Back to handling"),
+        _step("close", ["callback"], "done", "回访完成", "Call-back done", who={"roles": DESK}),
+    ],
+    "approvals": {
+        "review": {"approvers": [{"role": "supervisor"}], "mode": "any",
+                   "approve": "approve_close", "reject": "reject_close", "empty": "admins"},
+    },
+}  # fmt: skip
+WORKFLOWS = {"repair": REPAIR, "complaint": COMPLAINT}
 
 # The steps a repair takes after it is dispatched, in order, and the status each leads to.
 REPAIR_PATH = (("depart", "onsite"), ("start", "processing"), ("finish", "checking"),
