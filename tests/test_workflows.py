@@ -257,26 +257,89 @@ def test_a_status_keeps_its_category_and_checks_its_labels(client, factory, api_
     assert {f["field"] for f in bad.json()["error"]["fields"]} >= {"key", "label_zh"}
 
 
-def test_publishing_refuses_to_strand_open_tickets(client, factory, api_as, repair):
-    """A version that leaves out a status open tickets are in, or a workflow taking over a
-    type whose open tickets are in statuses it lacks, is refused naming them and how many."""
-    engineer = factory.user("engineer")
-    supervisor = api_as(factory.user("supervisor"))
-    ticket = factory.ticket("洗碗机不排水")
-    _take(client, ticket.id, "dispatch", supervisor, assignee=engineer.id)
-    _take(client, ticket.id, "depart", api_as(engineer))
+def _without_onsite() -> dict[str, Any]:
+    """Version 2 of the repair process: no 上门中 status, dispatched goes straight to 处理中."""
     shorter = copy.deepcopy(REPAIR)
     shorter["statuses"].remove("onsite")
     shorter["transitions"] = [
         t for t in shorter["transitions"] if "onsite" not in (t["to"], *t["from"])
     ] + [_step("go", ["dispatched"], "processing", "开始")]
-    client.put("/api/v1/workflows/repair/draft", json={"definition": shorter}, headers=repair)
-    refused = client.post("/api/v1/workflows/repair/publish", json={"note": "v2"}, headers=repair)
-    assert refused.status_code == 422, refused.text
-    [error] = refused.json()["error"]["fields"]
-    assert (error["field"], error["code"]) == ("statuses", "in_use")
-    assert "onsite (1)" in error["message"]
+    return shorter
 
+
+def _on_site(client, factory, api_as) -> tuple[int, dict[str, str]]:
+    """A repair dispatched and on site (v1); the engineer's headers."""
+    engineer = factory.user("engineer")
+    supervisor = api_as(factory.user("supervisor"))
+    ticket = factory.ticket("洗碗机不排水")
+    _take(client, ticket.id, "dispatch", supervisor, assignee=engineer.id)
+    assert _take(client, ticket.id, "depart", api_as(engineer)).status_code == 200
+    return ticket.id, api_as(engineer)
+
+
+def test_a_ticket_stays_on_the_version_it_started_on(client, factory, api_as, repair):
+    ticket_id, engineer = _on_site(client, factory, api_as)
+    client.put("/api/v1/workflows/repair/draft", json={"definition": _without_onsite()},
+               headers=repair)  # fmt: skip
+    published = client.post("/api/v1/workflows/repair/publish", json={"note": "v2"},
+                            headers=repair)  # fmt: skip
+    assert published.status_code == 200, published.text
+    assert published.json()["version"] == 2
+    offered = client.get(f"/api/v1/tickets/{ticket_id}/transitions", headers=engineer).json()
+    assert [t["key"] for t in offered] == ["start"]  # version 1's step out of 上门中
+    assert _take(client, ticket_id, "start", engineer).status_code == 200
+
+    supervisor = api_as(factory.user("supervisor"))
+    fresh = factory.ticket("新工单走新版本")
+    taken = _take(client, fresh.id, "dispatch", supervisor, assignee=factory.user("engineer").id)
+    assert taken.status_code == 200, taken.text
+    assert [t["key"] for t in client.get(f"/api/v1/tickets/{fresh.id}/transitions",
+                                         headers=supervisor).json()] == ["go"]  # fmt: skip
+
+
+def test_migrating_open_tickets_to_the_new_version(client, factory, api_as, repair):
+    ticket_id, engineer = _on_site(client, factory, api_as)
+    waiting = factory.ticket("还在待受理")
+    client.put("/api/v1/workflows/repair/draft", json={"definition": _without_onsite()},
+               headers=repair)  # fmt: skip
+    client.post("/api/v1/workflows/repair/publish", json={"note": "v2"}, headers=repair)
+    url = "/api/v1/workflows/repair/migrations"
+
+    preview = client.post(url, json={}, headers={**repair, "Accept-Language": "zh-CN"})
+    assert preview.status_code == 200, preview.text
+    body = preview.json()
+    assert (body["version"], body["tickets"], body["moved"]) == (2, 2, 0)
+    assert [(m["from_status"], m["to_status"], m["count"]) for m in body["moves"]] == [
+        ("received", "received", 1)
+    ]
+    [problem] = body["problems"]
+    assert (problem["field"], problem["code"]) == ("mapping.onsite", "unmapped")
+    assert "1 张" in problem["message"]
+    refused = client.post(url, json={"apply": True}, headers=repair)
+    assert refused.status_code == 422
+    bad = client.post(url, json={"mapping": {"onsite": "mars"}}, headers=repair).json()
+    assert {p["field"] for p in bad["problems"]} == {"mapping.onsite"}
+    assert _status(client, ticket_id, engineer) == "onsite"  # a preview moves nothing
+
+    done = client.post(url, json={"mapping": {"onsite": "processing"}, "apply": True},
+                       headers=repair)  # fmt: skip
+    assert done.status_code == 200, done.text
+    assert (done.json()["moved"], done.json()["remaining"]) == (2, 0)
+    assert _status(client, ticket_id, engineer) == "processing"
+    assert _status(client, waiting.id, engineer) == "received"
+    history = client.get(f"/api/v1/tickets/{ticket_id}/history", headers=repair).json()
+    assert history[-1]["kind"] == "migrated"
+    assert history[-1]["changes"]["workflow"] == ["repair@1", "repair@2"]
+    assert history[-1]["reasons"]["status"] == "workflow:migrated"
+    again = client.post(url, json={}, headers=repair).json()
+    assert (again["tickets"], again["moves"], again["problems"]) == (0, [], [])
+    agent = api_as(factory.user("supervisor"))
+    assert client.post(url, json={}, headers=agent).status_code == 403
+
+
+def test_publishing_refuses_to_strand_tickets_it_takes_over(client, factory, api_as, repair):
+    """A workflow taking over a type whose open tickets are in statuses it lacks is refused,
+    naming them and how many (its own tickets stay on their versions instead)."""
     made = client.post(
         "/api/v1/ticket-types",
         headers=repair,
@@ -289,7 +352,9 @@ def test_publishing_refuses_to_strand_open_tickets(client, factory, api_as, repa
     client.put("/api/v1/workflows/complaints/draft", json={"definition": takeover}, headers=repair)
     answer = client.post("/api/v1/workflows/complaints/publish", json={"note": "x"}, headers=repair)
     assert answer.status_code == 422
-    assert "new (1)" in answer.json()["error"]["fields"][0]["message"]
+    [error] = answer.json()["error"]["fields"]
+    assert (error["field"], error["code"]) == ("statuses", "in_use")
+    assert "new (1)" in error["message"]
 
 
 def test_a_field_a_workflow_uses_is_listed_among_its_uses(client, factory, api_as):

@@ -40,6 +40,7 @@ from fuwu.tickets import approvals_api as tickets_approvals_api
 from fuwu.tickets import bulk_api as tickets_bulk_api
 from fuwu.tickets import customer_views as tickets_customer_views
 from fuwu.tickets import engines as tickets_engines
+from fuwu.tickets import migration_api as tickets_migration_api
 from fuwu.tickets import saved_views_api as tickets_saved_views_api
 from fuwu.tickets import transitions_api as tickets_transitions_api
 from fuwu.tickets import views as tickets_views
@@ -153,6 +154,7 @@ def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = Non
         tickets_saved_views_api.router,
         tickets_transitions_api.router,
         tickets_approvals_api.router,
+        tickets_migration_api.router,
         workflows_api.router,
         fields_api.router,
         ticket_types_api.router,

@@ -17,12 +17,14 @@ from typing import Any
 class RecordState(Mapping[str, Any]):
     """An immutable snapshot of one record's writable fields; `id` and `version` say which
     stored row it was read from (None for a record not written yet), `form_version` which
-    version of its form validates it."""
+    version of its form validates it, `workflow` the (key, version) of the workflow that moves
+    it (None: no workflow has)."""
 
     data: Mapping[str, Any] = field(default_factory=dict)
     id: int | None = None
     version: int | None = None
     form_version: int | None = None
+    workflow: tuple[str, int] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
@@ -43,6 +45,7 @@ class RecordState(Mapping[str, Any]):
             id=self.id,
             version=self.version,
             form_version=self.form_version,
+            workflow=self.workflow,
         )
 
     def diff(self, after: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:

@@ -21,8 +21,8 @@ from fuwu.tickets import pipeline
 from fuwu.tickets.models import Ticket, TicketEvent
 from fuwu.tickets.permissions import can_see
 from fuwu.tickets.state import state_of
+from fuwu.tickets.transitions import workflow_of
 from fuwu.workflows import approvals, statuses
-from fuwu.workflows import service as workflows
 from fuwu.workflows.approvals import Where
 from fuwu.workflows.models import TicketApproval
 from fuwu.workflows.tally import Outcome
@@ -153,7 +153,7 @@ def remind(session: Session, *, actor: Principal, approval_id: int) -> list[int]
 def return_targets(session: Session, ticket: Ticket, round_: TicketApproval) -> list[str]:
     """Where an approver may send the ticket back: the open statuses of its workflow it has
     been in before, most recent first."""
-    workflow = workflows.governing(session, ticket.type_key)
+    workflow = workflow_of(session, ticket)
     if workflow is None:
         return []
     catalogue = statuses.catalogue(session).statuses
@@ -183,7 +183,7 @@ def _take_outcome(
     outcome: Outcome,
     where: pipeline.Where,
 ) -> None:
-    workflow = workflows.governing(session, ticket.type_key)
+    workflow = workflow_of(session, ticket)
     approval = workflow.approval(round_.status_key) if workflow is not None else None
     step = None
     if workflow is not None and approval is not None:

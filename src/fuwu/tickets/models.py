@@ -34,6 +34,10 @@ class Ticket(Base):
     subject: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     type_key: Mapped[str] = mapped_column(String(40), default="general")
+    # The workflow version the ticket runs on (ADR 0016): the one governing its type when it
+    # was opened, until an administrator migrates it; None while no workflow governs it.
+    workflow_key: Mapped[str | None] = mapped_column(String(40))
+    workflow_version: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(40), default="new")
     status_category: Mapped[str] = mapped_column(String(10), default="new")
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)

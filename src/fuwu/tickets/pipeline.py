@@ -105,6 +105,7 @@ def apply_change(
         raise ValidationFailed(errors)
     cleared = _cleared(session, actor, before, after, where)
     after, reasons, actions = _decide(session, actor, before, after, change, where)
+    after = _pinned(session, before, after, change)
     if before is None or before["status"] != after["status"]:
         statuses.require_known(session, after["status"])
     reasons = {**cleared, **reasons}
@@ -123,7 +124,11 @@ def apply_change(
         _queue(session, actions, row.id)
         applied = Applied(state=state, changed=True, row=row, reasons=reasons)
         return _follow(session, actor, None, applied, where, now)
-    if not before.diff(after) and after.form_version == before.form_version:
+    if (
+        not before.diff(after)
+        and after.form_version == before.form_version
+        and after.workflow == before.workflow
+    ):
         return Applied(state=before, changed=False)
     state = writer.update_ticket(
         session, actor=actor, before=before, after=after, refs=refs, cause=change.cause,
@@ -133,6 +138,22 @@ def apply_change(
     _queue(session, actions, state.id)
     return _follow(session, actor, before, Applied(state=state, changed=True, reasons=reasons),
                    where, now)  # fmt: skip
+
+
+def _pinned(
+    session: Session, before: TicketState | None, after: TicketState, change: Change
+) -> TicketState:
+    """The state pinned to the workflow version that moves it (the deciders used the same):
+    a new ticket to its type's published workflow, a ticket whose type changed to that type's,
+    a migrated one (cause "migrated") to the newest version of its workflow."""
+    pinned = before.workflow if before is not None else None
+    workflow = workflows.for_ticket(session, after["type"], pinned,
+                                    repin=change.cause == "migrated")  # fmt: skip
+    pin = (workflow.key, workflow.version) if workflow is not None else None
+    if pin == after.workflow:
+        return after
+    return TicketState(after.data, id=after.id, version=after.version,
+                       form_version=after.form_version, workflow=pin)  # fmt: skip
 
 
 def _follow(
@@ -148,7 +169,7 @@ def _follow(
     state = applied.state
     if before is not None and before["status"] == state["status"]:
         return applied
-    workflow = workflows.governing(session, state["type"])
+    workflow = workflows.for_ticket(session, state["type"], state.workflow)
     if workflow is None or state.id is None:
         return applied
     outcome = approvals.follow(
@@ -291,6 +312,7 @@ def _custom(
         id=after.id,
         version=after.version,
         form_version=form_version,
+        workflow=after.workflow,
     )
 
 

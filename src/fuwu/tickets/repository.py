@@ -229,6 +229,8 @@ class TicketRow:
     created_by_id: int | None
     custom: dict[str, Any]
     form_version: int | None
+    workflow_key: str | None
+    workflow_version: int | None
     tags: list[str]
     created_at: datetime
     updated_at: datetime
@@ -376,11 +378,13 @@ def _ref(cls: Any, id_: int | None, name: str | None) -> Any:
     return cls(id_, name) if id_ is not None and name is not None else None
 
 
-def open_by_status(session: Session, types: Sequence[str]) -> dict[str, int]:
-    """How many open tickets of these types are in each status."""
+def open_by_status(session: Session, types: Sequence[str], workflow: str) -> dict[str, int]:
+    """How many open tickets of these types are in each status, leaving out those pinned to
+    `workflow` (they stay on the version they run on)."""
     rows = session.execute(
         select(Ticket.status, func.count())
-        .where(Ticket.type_key.in_(list(types)), Ticket.is_open.is_(True))
+        .where(Ticket.type_key.in_(list(types)), Ticket.is_open.is_(True),
+               or_(Ticket.workflow_key.is_(None), Ticket.workflow_key != workflow))
         .group_by(Ticket.status)
-    )
+    )  # fmt: skip
     return {status: int(n) for status, n in rows}

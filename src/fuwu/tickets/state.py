@@ -38,6 +38,8 @@ class StoredTicket(Protocol):
     id: int
     version: int
     form_version: int | None
+    workflow_key: str | None
+    workflow_version: int | None
     custom: dict[str, Any]
 
 
@@ -47,8 +49,14 @@ def state_of(ticket: StoredTicket) -> TicketState:
     values["tags"] = list(values["tags"] or [])
     values.update(ticket.custom or {})
     return TicketState(
-        values, id=ticket.id, version=ticket.version, form_version=ticket.form_version
-    )
+        values, id=ticket.id, version=ticket.version, form_version=ticket.form_version,
+        workflow=pin_of(ticket.workflow_key, ticket.workflow_version),
+    )  # fmt: skip
+
+
+def pin_of(key: str | None, version: int | None) -> tuple[str, int] | None:
+    """The (key, version) a ticket is pinned to, from its two columns."""
+    return (key, version) if key is not None and version is not None else None
 
 
 def custom_of(state: Mapping[str, Any]) -> dict[str, Any]:
@@ -61,4 +69,8 @@ def snapshot(state: Mapping[str, Any]) -> dict[str, Any]:
     data = {column: state.get(key) for key, column in SYSTEM_COLUMNS.items()}
     data["tags"] = list(data["tags"] or [])
     data["custom"] = custom_of(state)
-    return {k: data[k] for k in TRACKED}
+    trail = {k: data[k] for k in TRACKED}
+    pin = getattr(state, "workflow", None)
+    if pin is not None:  # the workflow version it runs on, "key@version" (a migration moves it)
+        trail["workflow"] = f"{pin[0]}@{pin[1]}"
+    return trail

@@ -20,9 +20,9 @@ from fuwu.fields.forms.validation import variables_for
 from fuwu.tickets import pipeline
 from fuwu.tickets.models import Ticket
 from fuwu.tickets.service import get_ticket
-from fuwu.tickets.state import state_of
+from fuwu.tickets.state import pin_of, state_of
 from fuwu.workflows import service as workflows
-from fuwu.workflows.compiled import Step
+from fuwu.workflows.compiled import Step, Workflow
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,12 @@ class Available:
     label: str
     to: str
     require: tuple[str, ...]  # fields the step needs a value in (asked for when taken)
+
+
+def workflow_of(session: Session, ticket: Ticket) -> Workflow | None:
+    """The workflow version that moves this ticket (the one it is pinned to, ADR 0016)."""
+    return workflows.for_ticket(session, ticket.type_key,
+                                pin_of(ticket.workflow_key, ticket.workflow_version))  # fmt: skip
 
 
 def available(
@@ -55,7 +61,7 @@ def available_for(
     variables = variables_for(actor.user_id, timezone)
     found: dict[int, list[Available]] = {}
     for ticket in tickets:
-        workflow = workflows.governing(session, ticket.type_key)
+        workflow = workflow_of(session, ticket)
         if workflow is None:
             found[ticket.id] = []
             continue
@@ -86,7 +92,7 @@ def take(
 ) -> pipeline.Applied:
     """Take the step `key` with the values it requires (by registry key)."""
     ticket = get_ticket(session, actor=actor, ticket_id=ticket_id, people=False)
-    workflow = workflows.governing(session, ticket.type_key)
+    workflow = workflow_of(session, ticket)
     step = workflow.step(key) if workflow is not None else None
     if step is None or step.transition.automatic:
         raise NotFound("This ticket's workflow has no step %(key)s.", key=key)

@@ -40,7 +40,6 @@ from fuwu.tickets.types import service as ticket_types
 from fuwu.web import forms
 from fuwu.web.errors import locale_of
 from fuwu.web.templating import VARY, is_htmx, page, redirect, render
-from fuwu.workflows import service as workflows
 from fuwu.workflows import statuses
 from fuwu.workflows.compiled import Workflow
 
@@ -109,7 +108,7 @@ def steps_context(
     the history) and who may move it on; `governed`: a workflow decides the status (the
     sidebar shows no status select)."""
     locale, timezone = locale_of(request), request.app.state.settings.timezone
-    workflow = workflows.governing(session, ticket.type_key)
+    workflow = transitions.workflow_of(session, ticket)
     governed = workflow is not None
     steps = transitions.available(
         session, actor=me, ticket=ticket, locale=locale, timezone=timezone

@@ -153,6 +153,8 @@ def _new_columns(
         "created_by_id": actor.user_id,
         "custom": custom_of(state),
         "form_version": state.form_version,
+        "workflow_key": state.workflow[0] if state.workflow else None,
+        "workflow_version": state.workflow[1] if state.workflow else None,
         "tags": list(state["tags"]),
         "created_at": now,
         "updated_at": now,
@@ -205,8 +207,9 @@ def update_ticket(
         reasons=_trail_reasons(reasons), at=now,
     )  # fmt: skip
     return TicketState(
-        after.data, id=before.id, version=before.version + 1, form_version=after.form_version
-    )
+        after.data, id=before.id, version=before.version + 1, form_version=after.form_version,
+        workflow=after.workflow,
+    )  # fmt: skip
 
 
 def _changed_columns(
@@ -230,6 +233,11 @@ def _changed_columns(
     custom_changed = any(k not in SYSTEM_COLUMNS for k in diff)
     if custom_changed or after.form_version != before.form_version:
         columns.update(custom=custom_of(after), form_version=after.form_version)
+    if after.workflow != before.workflow:
+        pin = after.workflow
+        columns.update(
+            workflow_key=pin[0] if pin else None, workflow_version=pin[1] if pin else None
+        )
     return columns
 
 

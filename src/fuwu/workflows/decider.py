@@ -35,7 +35,9 @@ class WorkflowDecider:
     def decide(self, session: Session, proposal: Proposal) -> Decision | None:
         if proposal.entity != "ticket":
             return None
-        workflow = service.governing(session, proposal.after["type"])
+        pinned = proposal.before.workflow if proposal.before is not None else None
+        workflow = service.for_ticket(session, proposal.after["type"], pinned,
+                                      repin=proposal.cause == "migrated")  # fmt: skip
         if workflow is None:
             return None
         variables = variables_for(proposal.actor_id, proposal.timezone)
@@ -64,7 +66,7 @@ class WorkflowDecider:
             if wanted is not None and wanted != workflow.initial:
                 raise ValidationFailed.single("status", "not_initial", detail=workflow.initial)
             return workflow.initial, {}, ""
-        if proposal.cause == "approval":
+        if proposal.cause in ("approval", "migrated"):
             return self._approval(workflow, proposal, variables)
         if proposal.cause == "reopened":
             catalogue = statuses.catalogue(session).statuses
@@ -97,16 +99,17 @@ class WorkflowDecider:
     ) -> tuple[str, dict[str, Any], str]:
         """A round's end moves the ticket (`fuwu.tickets.approvals` checked who decided): the
         approval's outcome step, whose guard and required fields still count; or, sent back
-        or withdrawn, to the status the round chose."""
+        or withdrawn, to the status the round chose. A migration to a new version (cause
+        "migrated") moves it to the status its administrator mapped."""
         if proposal.intent:
             step = workflow.step(proposal.intent)
             if step is None:
                 raise ValidationFailed.single("transition", "not_found")
             return self._taken(step, proposal, variables, anyone=True)
-        wanted = proposal.asked.get("status")
+        wanted = proposal.asked.get("status", proposal.after["status"])
         if wanted not in workflow.definition.statuses:
             raise ValidationFailed.single("status", "not_in_workflow")
-        return str(wanted), {}, "workflow:approval"
+        return str(wanted), {}, f"workflow:{proposal.cause}"
 
     def _taken(
         self, step: Step, proposal: Proposal, variables: Mapping[str, Any], *, anyone: bool = False

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from fuwu.auth.principal import Principal, require_admin
 from fuwu.configs import service as configs
-from fuwu.configs.models import PUBLISHED, ConfigVersion
+from fuwu.configs.models import DRAFT, PUBLISHED, ConfigVersion
 from fuwu.errors import Conflict, NotFound, ValidationFailed, field_error
 from fuwu.fields.forms import filters
 from fuwu.fields.registry import entities
@@ -30,9 +30,9 @@ from fuwu.workflows.compiled import Workflow, compile_workflow
 from fuwu.workflows.definition import KIND, Definition, problems
 
 _PUBLISHED = (ConfigVersion.kind == KIND, ConfigVersion.status == PUBLISHED)
-# How many open tickets of some types are in each status: tickets registers this (wiring),
-# since the engine sits below it and may not read tickets itself.
-OpenCounter = Callable[[Session, Sequence[str]], Mapping[str, int]]
+# How many open tickets of some types, not pinned to a workflow key, are in each status:
+# tickets registers this (wiring), since the engine sits below it and may not read tickets.
+OpenCounter = Callable[[Session, Sequence[str], str], Mapping[str, int]]
 OPEN_COUNTERS: list[OpenCounter] = []
 
 
@@ -44,6 +44,8 @@ def register_open_counter(counter: OpenCounter) -> None:
 
 _GOVERNING: dict[tuple[Any, ...], Mapping[str, Workflow]] = {}
 _SESSION_KEY = "fuwu.workflows.governing"  # in Session.info: this request's answer
+_VERSIONS: dict[tuple[Any, ...], Workflow] = {}
+_VERSIONS_KEY = "fuwu.workflows.versions"  # in Session.info: versions read this request
 
 
 def parse(raw: object) -> Definition:
@@ -63,6 +65,46 @@ def governing(session: Session, type_key: str) -> Workflow | None:
     if by_type is None:
         by_type = session.info[_SESSION_KEY] = _published(session)
     return by_type.get(type_key)
+
+
+def for_ticket(
+    session: Session, type_key: str, pinned: tuple[str, int] | None, *, repin: bool = False
+) -> Workflow | None:
+    """The workflow version that moves a ticket of this type pinned to `pinned` (key,
+    version): the version it started on while its type's workflow is still that one; else (a
+    ticket opened before any workflow governed its type, or whose type changed, or `repin` by
+    a migration) the newest published version governing the type."""
+    current = governing(session, type_key)
+    if current is None or pinned is None or repin or pinned[0] != current.key:
+        return current
+    if pinned[1] == current.version:
+        return current
+    return version_of(session, *pinned) or current
+
+
+def version_of(session: Session, key: str, version: int) -> Workflow | None:
+    """One version of a workflow compiled (published or archived ones never change), cached
+    per request, and across requests by the row's id and publish time."""
+    memo: dict[tuple[str, int], Workflow | None] = session.info.setdefault(_VERSIONS_KEY, {})
+    if (key, version) in memo:
+        return memo[(key, version)]
+    row = session.scalar(select(ConfigVersion).where(
+        ConfigVersion.kind == KIND, ConfigVersion.key == key, ConfigVersion.version == version,
+        ConfigVersion.status != DRAFT,
+    ))  # fmt: skip
+    found = None
+    if row is not None:
+        cache_key = (str(session.get_bind().engine.url), row.id, row.published_at)
+        found = _VERSIONS.get(cache_key)
+        if found is None:
+            schema = filters.schema(session, "ticket")
+            found = compile_workflow(key, version, Definition.model_validate(row.definition),
+                                     schema)  # fmt: skip
+            if len(_VERSIONS) > 200:
+                _VERSIONS.clear()
+            _VERSIONS[cache_key] = found
+    memo[(key, version)] = found
+    return found
 
 
 def _published(session: Session) -> Mapping[str, Workflow]:
@@ -142,7 +184,7 @@ def check(session: Session, key: str, definition: Definition) -> None:
         other = governing(session, type_key)
         if other is not None and other.key != key:
             errors.append(field_error(f"types[{i}]", "governed", detail=other.key))
-    stranded = _stranded(session, definition)
+    stranded = _stranded(session, key, definition)
     if stranded:
         detail = ", ".join(f"{status} ({n})" for status, n in sorted(stranded.items()))
         errors.append(field_error("statuses", "in_use", detail=detail))
@@ -150,12 +192,13 @@ def check(session: Session, key: str, definition: Definition) -> None:
         raise ValidationFailed(errors)
 
 
-def _stranded(session: Session, definition: Definition) -> dict[str, int]:
-    """Open tickets of the governed types in statuses the definition does not have: they
-    would be stuck there (moving them to a new version with a mapping comes later)."""
+def _stranded(session: Session, key: str, definition: Definition) -> dict[str, int]:
+    """Open tickets the workflow would take over (of its types, not on one of its versions)
+    in statuses the definition does not have: they would be stuck there. Its own tickets
+    stay on their versions until migrated."""
     found: dict[str, int] = {}
     for counter in OPEN_COUNTERS:
-        for status, n in counter(session, definition.types).items():
+        for status, n in counter(session, definition.types, key).items():
             if status not in definition.statuses and n:
                 found[status] = found.get(status, 0) + n
     return found
