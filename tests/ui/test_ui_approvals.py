@@ -123,3 +123,31 @@ def test_who_may_act_on_a_round_from_the_pages(
     withdrawn = agent.post(f"{base}/withdraw", {}, htmx=True)
     assert withdrawn.status_code == 200, withdrawn.text
     assert "Withdrawn" in withdrawn.text
+
+
+def test_the_page_links_a_child_ticket_and_its_parent(
+    app: FastAPI, agent: Browser, people: dict[str, int]
+) -> None:
+    admin = Principal.system()
+    definition = {
+        "name": {"zh_CN": "报修", "en": "Repair"}, "types": ["general"],
+        "statuses": ["open", "pending", "closed"], "initial": "open",
+        "transitions": [{"key": "order", "from": ["open"], "to": "pending",
+                         "label": {"zh_CN": "申请备件", "en": "Order parts"},
+                         "children": [{"type": "general", "subject": "备件：{subject}"}]},
+                        {"key": "close", "from": ["open", "pending"], "to": "closed",
+                         "label": {"zh_CN": "完工", "en": "Done"}}],
+        "close_with_open_children": True,
+    }  # fmt: skip
+    with transaction(app.state.writer) as session:
+        workflows.save_draft(session, actor=admin, key="repair", raw=definition)
+        workflows.publish(session, actor=admin, key="repair", note="first")
+    ticket_id = open_ticket(app, "压缩机", team_id=people["team"])
+    taken = agent.post(f"/tickets/{ticket_id}/transitions/order", {"version": "1"}, htmx=True)
+    assert taken.status_code == 200, taken.text
+    assert "Child tickets" in taken.text
+    child = re.search(r'<a href="/tickets/(\d+)">[^<]+</a>\s*<span class="badge', taken.text)
+    assert child, "the child is listed with its status"
+    page = agent.get(f"/tickets/{child.group(1)}").text
+    assert f'<a href="/tickets/{ticket_id}" class="parent-link">' in page
+    assert "备件：压缩机" in page

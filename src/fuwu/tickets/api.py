@@ -408,6 +408,16 @@ def history(ticket_id: Id, session: DbSession, actor: Reader) -> object:
     return [i.event for i in items if i.event is not None]
 
 
+@router.get("/tickets/{ticket_id}/children", response_model=list[TicketRead])
+def list_children(
+    ticket_id: Id, session: DbSession, actor: Reader, settings: SettingsDep
+) -> object:
+    """The tickets a workflow step opened under this one (those you may see), oldest first."""
+    tickets_service.get_ticket(session, actor=actor, ticket_id=ticket_id, people=False)
+    rows = repository.children(session, actor, ticket_id)
+    return [readable(session, actor, row, settings.timezone) for row in rows]
+
+
 @router.get("/tickets/{ticket_id}/attachments", response_model=list[AttachmentRead])
 def list_attachments(ticket_id: Id, session: DbSession, actor: Reader) -> object:
     return messages_service.list_attachments(session, actor=actor, ticket_id=ticket_id)

@@ -14,6 +14,7 @@ from fuwu.fields.registry import entities
 from fuwu.fields.registry import service as fields_service
 from fuwu.fields.registry.entities import Entity, SystemField
 from fuwu.tickets import repository, saved_views
+from fuwu.tickets.custom import GENERAL
 from fuwu.tickets.models import Ticket
 from fuwu.tickets.schemas import Channel, Priority
 from fuwu.tickets.statuses import CATEGORIES
@@ -86,4 +87,10 @@ def register() -> None:
     fields_service.register_usages(ticket_types.form_usages)
     fields_service.register_usages(saved_views.view_usages)
     fields_service.register_usages(workflows.field_usages)
-    workflows.register_open_counter(repository.open_by_status)
+    workflows.register_tickets(workflows.TicketFacts(
+        open_by_status=repository.open_by_status,
+        type_keys=lambda session: [
+            GENERAL, *(t.key for t in ticket_types.list_types(session, inactive=True))
+        ],
+        open_children=repository.open_children,
+    ))  # fmt: skip

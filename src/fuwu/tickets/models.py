@@ -38,6 +38,10 @@ class Ticket(Base):
     # was opened, until an administrator migrates it; None while no workflow governs it.
     workflow_key: Mapped[str | None] = mapped_column(String(40))
     workflow_version: Mapped[int | None] = mapped_column(Integer)
+    # The ticket this one was opened under by a workflow step (备件申请 under a 报修).
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[str] = mapped_column(String(40), default="new")
     status_category: Mapped[str] = mapped_column(String(10), default="new")
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -15,24 +15,24 @@ Every entry point (API, agent pages, portal, web form, replies, CLI) goes throug
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from fuwu.auth.principal import Principal
-from fuwu.config import Settings
 from fuwu.errors import Conflict, FieldError, ValidationFailed
 from fuwu.fields.deciders import Action, Proposal, installed
 from fuwu.jobs import service as jobs
 from fuwu.kit.time import utcnow
 from fuwu.tickets import custom as custom_fields
-from fuwu.tickets import numbering, repository, writer
-from fuwu.tickets.repository import PeopleRefs, TicketRow
+from fuwu.tickets import follow, numbering, repository, writer
+from fuwu.tickets.changes import Applied as Applied
+from fuwu.tickets.changes import Change as Change
+from fuwu.tickets.changes import Where as Where
+from fuwu.tickets.repository import PeopleRefs
 from fuwu.tickets.state import SYSTEM_COLUMNS, TicketState, custom_of
-from fuwu.workflows import approvals, statuses
 from fuwu.workflows import service as workflows
+from fuwu.workflows import statuses
 
 # Rounds of deciders before a change is refused as one that never settles (rules that keep
 # undoing each other): each round runs every decider on the state the last one left.
@@ -48,42 +48,6 @@ _UNREAD = PeopleRefs(
     assignee_role=None,
     assignee_in_team=False,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What an entry point asks for: registry keys → values (custom fields by their keys)."""
-
-    values: Mapping[str, Any]
-    cause: str = "updated"  # "created" for a new ticket; "reopened" by a customer's reply
-    surface: str | None = None  # the form layout that validates custom values
-    checks_version: bool = True  # False: must not fail on a concurrent change
-    attachments: tuple[int, ...] = ()  # files staged for this change (`tickets.uploads`)
-    errors: tuple[FieldError, ...] = ()  # found by the caller, reported with the rest
-    intent: str = ""  # the named step taken (a workflow transition's key), if any
-
-
-@dataclass(frozen=True, slots=True)
-class Where:
-    """The settings a change is made under."""
-
-    timezone: str
-    number_pattern: str = Settings.model_fields["ticket_number_pattern"].default
-    ip: str | None = None
-    # When it happened: now, unless the change replays history (the demo loader, an import),
-    # which dates the ticket's columns and its timeline; the audit row keeps the real time.
-    at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """A change as written: the state now, the new ticket's row (creates), whether anything
-    changed at all (an edit that sets the same values writes nothing)."""
-
-    state: TicketState
-    changed: bool
-    row: TicketRow | None = None
-    reasons: Mapping[str, str] = field(default_factory=dict)
 
 
 def apply_change(
@@ -123,7 +87,7 @@ def apply_change(
         state = TicketState(after.data, id=row.id, version=1, form_version=after.form_version)
         _queue(session, actions, row.id)
         applied = Applied(state=state, changed=True, row=row, reasons=reasons)
-        return _follow(session, actor, None, applied, where, now)
+        return follow.written(session, actor, None, applied, where, now, apply_change)
     if (
         not before.diff(after)
         and after.form_version == before.form_version
@@ -136,8 +100,8 @@ def apply_change(
         attachments=change.attachments,
     )  # fmt: skip
     _queue(session, actions, state.id)
-    return _follow(session, actor, before, Applied(state=state, changed=True, reasons=reasons),
-                   where, now)  # fmt: skip
+    applied = Applied(state=state, changed=True, reasons=reasons)
+    return follow.written(session, actor, before, applied, where, now, apply_change)
 
 
 def _pinned(
@@ -154,42 +118,6 @@ def _pinned(
         return after
     return TicketState(after.data, id=after.id, version=after.version,
                        form_version=after.form_version, workflow=pin)  # fmt: skip
-
-
-def _follow(
-    session: Session,
-    actor: Principal,
-    before: TicketState | None,
-    applied: Applied,
-    where: Where,
-    now: datetime,
-) -> Applied:
-    """Approval rounds follow the status: leaving an approval state ends its round, entering
-    one opens a round; a round decided at once (nobody to ask) takes its outcome step now."""
-    state = applied.state
-    if before is not None and before["status"] == state["status"]:
-        return applied
-    workflow = workflows.for_ticket(session, state["type"], state.workflow)
-    if workflow is None or state.id is None:
-        return applied
-    outcome = approvals.follow(
-        session, workflow=workflow, ticket_id=state.id, after=state["status"],
-        before=None if before is None else before["status"], record=state.data,
-        initiator_id=actor.user_id, now=now,
-    )  # fmt: skip
-    approval = workflow.approval(state["status"])
-    if outcome is None or approval is None:
-        return applied
-    step = workflow.step(approval.approve if outcome == "approved" else approval.reject)
-    assert step is not None, "publishing checks that an approval's steps exist"
-    followed = apply_change(
-        session, actor=Principal.system(), before=state, where=where,
-        change=Change({"status": step.transition.to}, cause="approval", intent=step.key,
-                      checks_version=False),
-    )  # fmt: skip
-    row = repository.row_of(session, state.id) if applied.row is not None else None
-    return Applied(state=followed.state, changed=True, row=row,
-                   reasons={**applied.reasons, **followed.reasons})  # fmt: skip
 
 
 def _routed(

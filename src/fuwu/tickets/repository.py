@@ -231,6 +231,7 @@ class TicketRow:
     form_version: int | None
     workflow_key: str | None
     workflow_version: int | None
+    parent_id: int | None
     tags: list[str]
     created_at: datetime
     updated_at: datetime
@@ -376,6 +377,26 @@ def is_member(session: Session, team_id: int, user_id: int) -> bool:
 
 def _ref(cls: Any, id_: int | None, name: str | None) -> Any:
     return cls(id_, name) if id_ is not None and name is not None else None
+
+
+def visible_row(session: Session, actor: Principal, ticket_id: int) -> TicketRow | None:
+    """One ticket as a list row, if `actor` may see it."""
+    found = session.execute(
+        _LIST_SELECT.where(Ticket.id == ticket_id, visible(actor))
+    ).mappings().first()  # fmt: skip
+    return _row(found) if found is not None else None
+
+
+def children(session: Session, actor: Principal, ticket_id: int) -> list[TicketRow]:
+    """The tickets opened under this one that `actor` may see, oldest first."""
+    stmt = _LIST_SELECT.where(Ticket.parent_id == ticket_id, visible(actor)).order_by(Ticket.id)
+    return [_row(m) for m in session.execute(stmt).mappings()]
+
+
+def open_children(session: Session, ticket_id: int) -> int:
+    """How many child tickets of this ticket are still open."""
+    stmt = select(func.count()).where(Ticket.parent_id == ticket_id, Ticket.is_open.is_(True))
+    return int(session.scalar(stmt) or 0)
 
 
 def open_by_status(session: Session, types: Sequence[str], workflow: str) -> dict[str, int]:

@@ -138,6 +138,7 @@ class TicketRead(BaseModel):
     resolved_at: datetime | None
     closed_at: datetime | None
     version: int
+    parent_id: int | None = Field(default=None, description="The ticket a step opened it under")
 
 
 class TicketPage(BaseModel):

@@ -27,9 +27,13 @@ SYSTEM_COLUMNS: dict[str, str] = {
     "assignee": "assignee_id",
     "team": "team_id",
     "tags": "tags",
+    "parent": "parent_id",  # set when a workflow step opens the ticket under another
 }
 # The trail's keys, in the order they have always been recorded.
-TRACKED = (*tuple(c for c in SYSTEM_COLUMNS.values() if c != "channel"), "custom")
+TRACKED = (
+    *tuple(c for c in SYSTEM_COLUMNS.values() if c not in ("channel", "parent_id")),
+    "custom",
+)
 
 
 class StoredTicket(Protocol):
@@ -70,6 +74,8 @@ def snapshot(state: Mapping[str, Any]) -> dict[str, Any]:
     data["tags"] = list(data["tags"] or [])
     data["custom"] = custom_of(state)
     trail = {k: data[k] for k in TRACKED}
+    if data["parent_id"] is not None:  # a child ticket names its parent
+        trail["parent_id"] = data["parent_id"]
     pin = getattr(state, "workflow", None)
     if pin is not None:  # the workflow version it runs on, "key@version" (a migration moves it)
         trail["workflow"] = f"{pin[0]}@{pin[1]}"

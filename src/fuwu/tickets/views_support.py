@@ -30,7 +30,7 @@ from fuwu.fields.registry import entities
 from fuwu.fields.registry.catalog import catalog
 from fuwu.kit.i18n import gettext
 from fuwu.kit.ids import Id, parse_id
-from fuwu.tickets import approvals_view, transitions
+from fuwu.tickets import approvals_view, repository, transitions
 from fuwu.tickets import custom as custom_fields
 from fuwu.tickets import messages as messages_service
 from fuwu.tickets import service as tickets_service
@@ -94,10 +94,19 @@ def ticket_context(
         "team_names": {},
         **details_context(request, session, me, ticket),
         **steps_context(request, session, me, ticket, timeline),
+        **family_context(session, me, ticket),
     }
     if me.is_staff:
         context.update(lookups(session))
     return context
+
+
+def family_context(session: Session, me: Principal, ticket: Ticket) -> dict[str, Any]:
+    """The ticket a step opened this one under, and those it opened (what `me` may see)."""
+    parent = None
+    if ticket.parent_id is not None:
+        parent = repository.visible_row(session, me, ticket.parent_id)
+    return {"parent": parent, "children": repository.children(session, me, ticket.id)}
 
 
 def steps_context(

@@ -153,6 +153,7 @@ def _new_columns(
         "created_by_id": actor.user_id,
         "custom": custom_of(state),
         "form_version": state.form_version,
+        "parent_id": state.get("parent"),
         "workflow_key": state.workflow[0] if state.workflow else None,
         "workflow_version": state.workflow[1] if state.workflow else None,
         "tags": list(state["tags"]),

@@ -41,8 +41,10 @@ class WorkflowDecider:
         if workflow is None:
             return None
         variables = variables_for(proposal.actor_id, proposal.timezone)
-        status, values, reason = self._asked(session, workflow, proposal, variables)
-        record: dict[str, Any] = {**proposal.after.data, **values, "status": status}
+        facts = self._facts(session, workflow, proposal)
+        status, values, reason = self._asked(session, workflow, proposal, variables, facts)
+        record: dict[str, Any] = {**proposal.after.data, **facts, **values, "status": status}
+        self._opens(workflow, reason, record)
         for _ in range(MAX_AUTOMATIC):
             step = next(
                 (s for s in workflow.automatic_from(status) if s.holds(record, variables)), None
@@ -53,11 +55,53 @@ class WorkflowDecider:
             values.update(step.transition.set)
             record.update(step.transition.set, status=status)
             reason = f"workflow:{step.key}"
+            self._opens(workflow, reason, record)
+        self._check_children(session, workflow, proposal, status)
         values["status"] = status
         return Decision(values=values, reason=reason or f"workflow:{workflow.key}")
 
+    def _facts(self, session: Session, workflow: Workflow, proposal: Proposal) -> dict[str, Any]:
+        """What guards may test besides the ticket's fields: its open child tickets, counted
+        only when a guard of the workflow asks."""
+        if not workflow.counts_children:
+            return {}
+        ticket_id = proposal.before.id if proposal.before is not None else None
+        count = service.ticket_facts().open_children(session, ticket_id) if ticket_id else 0
+        return {service.OPEN_CHILDREN: count}
+
+    def _opens(self, workflow: Workflow, reason: str, record: dict[str, Any]) -> None:
+        """The children the step just taken will open count as open for the next guards."""
+        step = workflow.step(reason.removeprefix("workflow:")) if reason else None
+        if step is not None and step.transition.children and service.OPEN_CHILDREN in record:
+            record[service.OPEN_CHILDREN] += len(step.transition.children)
+
+    def _check_children(
+        self, session: Session, workflow: Workflow, proposal: Proposal, status: str
+    ) -> None:
+        """A ticket is not resolved or closed while tickets opened under it are open, unless
+        the workflow allows it."""
+        before = proposal.before
+        if before is None or before.id is None or workflow.definition.close_with_open_children:
+            return
+        done = ("resolved", "closed")
+        if statuses.category_of(session, status) not in done:
+            return
+        if statuses.category_of(session, before["status"]) in done:
+            return
+        count = service.ticket_facts().open_children(session, before.id)
+        if count:
+            raise Conflict(
+                "%(count)s tickets opened under this one are still open; close them first.",
+                count=count,
+            )
+
     def _asked(
-        self, session: Session, workflow: Workflow, proposal: Proposal, variables: Mapping[str, Any]
+        self,
+        session: Session,
+        workflow: Workflow,
+        proposal: Proposal,
+        variables: Mapping[str, Any],
+        facts: Mapping[str, Any],
     ) -> tuple[str, dict[str, Any], str]:
         """The status the actor's request leads to, the values its step sets, and why."""
         before, asked = proposal.before, proposal.asked
@@ -67,7 +111,7 @@ class WorkflowDecider:
                 raise ValidationFailed.single("status", "not_initial", detail=workflow.initial)
             return workflow.initial, {}, ""
         if proposal.cause in ("approval", "migrated"):
-            return self._approval(workflow, proposal, variables)
+            return self._approval(workflow, proposal, variables, facts)
         if proposal.cause == "reopened":
             catalogue = statuses.catalogue(session).statuses
             categories = {k: s.category for k, s in catalogue.items()}
@@ -81,7 +125,7 @@ class WorkflowDecider:
                 raise Conflict(
                     "This step cannot be taken from the ticket's current status; reload it."
                 )
-            return self._taken(step, proposal, variables)
+            return self._taken(step, proposal, variables, facts)
         wanted = asked.get("status", current)
         if wanted == current:
             return current, {}, ""
@@ -92,10 +136,14 @@ class WorkflowDecider:
         fitting = [s for s in steps if actor is None or s.may_take(actor, proposal.after.data)]
         if not fitting:
             raise PermissionDenied("You may not take this step.")
-        return self._taken(fitting[0], proposal, variables)
+        return self._taken(fitting[0], proposal, variables, facts)
 
     def _approval(
-        self, workflow: Workflow, proposal: Proposal, variables: Mapping[str, Any]
+        self,
+        workflow: Workflow,
+        proposal: Proposal,
+        variables: Mapping[str, Any],
+        facts: Mapping[str, Any],
     ) -> tuple[str, dict[str, Any], str]:
         """A round's end moves the ticket (`fuwu.tickets.approvals` checked who decided): the
         approval's outcome step, whose guard and required fields still count; or, sent back
@@ -105,16 +153,22 @@ class WorkflowDecider:
             step = workflow.step(proposal.intent)
             if step is None:
                 raise ValidationFailed.single("transition", "not_found")
-            return self._taken(step, proposal, variables, anyone=True)
+            return self._taken(step, proposal, variables, facts, anyone=True)
         wanted = proposal.asked.get("status", proposal.after["status"])
         if wanted not in workflow.definition.statuses:
             raise ValidationFailed.single("status", "not_in_workflow")
         return str(wanted), {}, f"workflow:{proposal.cause}"
 
     def _taken(
-        self, step: Step, proposal: Proposal, variables: Mapping[str, Any], *, anyone: bool = False
+        self,
+        step: Step,
+        proposal: Proposal,
+        variables: Mapping[str, Any],
+        facts: Mapping[str, Any],
+        *,
+        anyone: bool = False,
     ) -> tuple[str, dict[str, Any], str]:
-        record = proposal.after.data
+        record = {**proposal.after.data, **facts}
         if not anyone and proposal.actor is not None and not step.may_take(proposal.actor, record):
             raise PermissionDenied("You may not take this step.")
         missing = step.missing(record)

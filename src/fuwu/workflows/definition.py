@@ -17,7 +17,7 @@ automatic one (`automatic`) the engine takes as soon as its guard holds after a 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -58,6 +58,25 @@ class Who(BaseModel):
         return not (self.roles or self.teams or self.assignee or self.customer)
 
 
+Copied = Literal["customer", "priority", "team", "assignee"]
+
+
+def _copied() -> list[Copied]:
+    return ["customer", "priority"]
+
+
+class Child(BaseModel):
+    """A ticket a step opens under the ticket (备件申请 under a 报修)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type: Key  # its ticket type
+    # Its subject: "{subject}" and "{number}" stand for the parent's.
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=200)] = "{subject}"
+    # The parent's values it starts with.
+    copy_fields: list[Copied] = Field(default_factory=_copied, alias="copy", max_length=4)
+
+
 class Transition(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -70,6 +89,7 @@ class Transition(BaseModel):
     require: list[str] = Field(default_factory=list, max_length=50)  # field keys
     set: dict[str, Any] = Field(default_factory=dict)  # field key → value, when taken
     automatic: bool = False
+    children: list[Child] = Field(default_factory=list, max_length=10)  # opened when taken
 
 
 class Definition(BaseModel):
@@ -82,6 +102,8 @@ class Definition(BaseModel):
     reopen: Key | None = None  # where a customer's reply takes a resolved ticket
     transitions: list[Transition] = Field(default_factory=list, max_length=MAX_TRANSITIONS)
     approvals: dict[Key, Approval] = Field(default_factory=dict, max_length=50)  # by status
+    # Whether a ticket may be resolved or closed while tickets opened under it are still open.
+    close_with_open_children: bool = False
 
     def reopen_status(self, categories: Mapping[str, str]) -> str:
         """Where a customer's reply reopens to: `reopen`, else the first open status."""

@@ -9,7 +9,8 @@ set (a cheap aggregate over their rows says which) and shared, read-only, by eve
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fuwu.auth.principal import Principal, require_admin
+from fuwu.conditions.schema import FieldRef, Kind
 from fuwu.configs import service as configs
 from fuwu.configs.models import DRAFT, PUBLISHED, ConfigVersion
 from fuwu.errors import Conflict, NotFound, ValidationFailed, field_error
@@ -30,16 +32,30 @@ from fuwu.workflows.compiled import Workflow, compile_workflow
 from fuwu.workflows.definition import KIND, Definition, problems
 
 _PUBLISHED = (ConfigVersion.kind == KIND, ConfigVersion.status == PUBLISHED)
-# How many open tickets of some types, not pinned to a workflow key, are in each status:
-# tickets registers this (wiring), since the engine sits below it and may not read tickets.
-OpenCounter = Callable[[Session, Sequence[str], str], Mapping[str, int]]
-OPEN_COUNTERS: list[OpenCounter] = []
 
 
-def register_open_counter(counter: OpenCounter) -> None:
-    """Tell publishing where open tickets stand (tickets' `register()` calls this)."""
-    if counter not in OPEN_COUNTERS:
-        OPEN_COUNTERS.append(counter)
+@dataclass(frozen=True)
+class TicketFacts:
+    """What the engine asks of tickets, which sit above it (tickets' `register()` gives it):
+    how many open tickets of some types, not pinned to a workflow key, are in each status; the
+    ticket types there are; how many open child tickets a ticket has."""
+
+    open_by_status: Callable[[Session, Sequence[str], str], Mapping[str, int]]
+    type_keys: Callable[[Session], Collection[str]]
+    open_children: Callable[[Session, int], int]
+
+
+_FACTS: list[TicketFacts] = []
+
+
+def register_tickets(facts: TicketFacts) -> None:
+    _FACTS[:] = [facts]
+
+
+def ticket_facts() -> TicketFacts:
+    if not _FACTS:
+        raise RuntimeError("tickets are not registered: call fuwu.tickets.fields.register()")
+    return _FACTS[0]
 
 
 _GOVERNING: dict[tuple[Any, ...], Mapping[str, Workflow]] = {}
@@ -65,6 +81,18 @@ def governing(session: Session, type_key: str) -> Workflow | None:
     if by_type is None:
         by_type = session.info[_SESSION_KEY] = _published(session)
     return by_type.get(type_key)
+
+
+OPEN_CHILDREN = "open_children"  # what guards may test besides the ticket's fields
+
+
+def guard_schema(session: Session) -> dict[str, FieldRef]:
+    """The fields a workflow's guards may test: the ticket's, and how many of its child
+    tickets are open (`open_children`, counted when a guard of the ticket's status asks)."""
+    return {
+        **filters.schema(session, "ticket"),
+        OPEN_CHILDREN: FieldRef(OPEN_CHILDREN, Kind.NUMBER, label="Open child tickets"),
+    }
 
 
 def for_ticket(
@@ -97,7 +125,7 @@ def version_of(session: Session, key: str, version: int) -> Workflow | None:
         cache_key = (str(session.get_bind().engine.url), row.id, row.published_at)
         found = _VERSIONS.get(cache_key)
         if found is None:
-            schema = filters.schema(session, "ticket")
+            schema = guard_schema(session)
             found = compile_workflow(key, version, Definition.model_validate(row.definition),
                                      schema)  # fmt: skip
             if len(_VERSIONS) > 200:
@@ -127,7 +155,7 @@ def _published(session: Session) -> Mapping[str, Workflow]:
 
 
 def _compile_all(session: Session) -> dict[str, Workflow]:
-    schema = filters.schema(session, "ticket")
+    schema = guard_schema(session)
     by_type: dict[str, Workflow] = {}
     rows = session.scalars(select(ConfigVersion).where(*_PUBLISHED).order_by(ConfigVersion.key))
     for row in rows:
@@ -142,7 +170,7 @@ def current(session: Session, key: str) -> Workflow | None:
     row = configs.current(session, KIND, key)
     if row is None:
         return None
-    schema = filters.schema(session, "ticket")
+    schema = guard_schema(session)
     return compile_workflow(row.key, row.version, Definition.model_validate(row.definition), schema)
 
 
@@ -172,7 +200,7 @@ def check(session: Session, key: str, definition: Definition) -> None:
     categories = {k: s.category for k, s in catalogue.statuses.items()}
     entity = entities.get("ticket")
     assert entity is not None, "the ticket entity is not registered"
-    fields = filters.schema(session, "ticket")
+    fields = guard_schema(session)
     writable = [k for k, f in entity.system.items() if f.writable]
     custom = catalog(session, "ticket")
     writable += list(custom.active)
@@ -180,6 +208,11 @@ def check(session: Session, key: str, definition: Definition) -> None:
     errors = problems(definition, categories=categories, fields=fields, writable=writable,
                       user_fields=user_fields)  # fmt: skip
     errors += approvals.unknown_people(session, definition.approvals)
+    known_types = set(ticket_facts().type_keys(session))
+    for i, step in enumerate(definition.transitions):
+        for j, child in enumerate(step.children):
+            if child.type not in known_types:
+                errors.append(field_error(f"transitions[{i}].children[{j}].type", "not_found"))
     for i, type_key in enumerate(definition.types):
         other = governing(session, type_key)
         if other is not None and other.key != key:
@@ -196,12 +229,8 @@ def _stranded(session: Session, key: str, definition: Definition) -> dict[str, i
     """Open tickets the workflow would take over (of its types, not on one of its versions)
     in statuses the definition does not have: they would be stuck there. Its own tickets
     stay on their versions until migrated."""
-    found: dict[str, int] = {}
-    for counter in OPEN_COUNTERS:
-        for status, n in counter(session, definition.types, key).items():
-            if status not in definition.statuses and n:
-                found[status] = found.get(status, 0) + n
-    return found
+    counts = ticket_facts().open_by_status(session, definition.types, key)
+    return {s: n for s, n in counts.items() if s not in definition.statuses and n}
 
 
 def field_usages(session: Session, entity: str, key: str) -> list[Usage]:
