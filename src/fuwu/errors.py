@@ -63,6 +63,8 @@ FIELD_MESSAGES: dict[str, str] = {
     "not_returnable": "%(field)s: the ticket can only be sent back to an open status it was in "
     "before",
     "already_approver": "%(field)s is already an approver here",
+    "not_from_status": "%(field)s must be a step people take from this status",
+    "not_approval": "%(field)s: only an approval status can approve, reject or hand over",
     "unmapped": "%(field)s: %(count)s open tickets are in this status, which the new version "
     "does not have; say where they go",
 }

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-REGISTRATIONS: tuple[Callable[[], None], ...] = ()
+from fuwu.tickets import timers as ticket_timers
+
+REGISTRATIONS: tuple[Callable[[], None], ...] = (ticket_timers.register,)
 
 
 def register_all() -> None:

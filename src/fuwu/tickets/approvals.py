@@ -68,7 +68,7 @@ def decide(
     outcome = approvals.decide(session, round_, user_id=actor.user_id, approve=approve,
                                comment=comment, now=where.at or utcnow())  # fmt: skip
     if outcome is not None:
-        _take_outcome(session, actor, ticket, round_, outcome, where)
+        take_outcome(session, actor, ticket, round_, outcome, where)
     return round_
 
 
@@ -175,7 +175,7 @@ def return_targets(session: Session, ticket: Ticket, round_: TicketApproval) -> 
     return seen
 
 
-def _take_outcome(
+def take_outcome(
     session: Session,
     actor: Principal,
     ticket: Ticket,

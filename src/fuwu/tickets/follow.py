@@ -4,7 +4,8 @@
 - the step that moved its status opens the child tickets the step names (备件申请 under a
   报修; a step that leaves the status as it is opens none);
 - a child that opened or closed lets its parent's workflow look again (an automatic step on
-  `open_children`, e.g. all spare parts arrived → 处理中).
+  `open_children`, e.g. all spare parts arrived → 处理中);
+- the timers of the status it entered are queued (`fuwu.workflows.timers`).
 Each further change goes through the pipeline again (`apply`, passed in by it).
 """
 
@@ -22,7 +23,7 @@ from fuwu.tickets import repository
 from fuwu.tickets.changes import Applied, Change, Where
 from fuwu.tickets.models import Ticket
 from fuwu.tickets.state import TicketState, state_of
-from fuwu.workflows import approvals, statuses
+from fuwu.workflows import approvals, statuses, timers
 from fuwu.workflows import service as workflows
 from fuwu.workflows.compiled import Step, Workflow
 from fuwu.workflows.definition import Child
@@ -57,6 +58,8 @@ def written(
         before=None if before is None else before["status"], record=state.data,
         initiator_id=actor.user_id, now=now,
     )  # fmt: skip
+    timers.schedule(session, workflow=workflow, ticket_id=state.id, status=state["status"],
+                    entered=now, timezone=where.timezone)  # fmt: skip
     approval = workflow.approval(state["status"])
     if outcome is None or approval is None:
         return applied

@@ -35,14 +35,14 @@ def unknown_people(session: Session, approvals: Mapping[str, Approval]) -> list[
     for status, approval in approvals.items():
         for i, approver in enumerate(approval.approvers):
             path = f"approvals.{status}.approvers[{i}]"
-            if approver.user is not None and not _staff(session, [approver.user]):
+            if approver.user is not None and not active_staff(session, [approver.user]):
                 errors.append(field_error(f"{path}.user", "not_found"))
             if approver.team is not None and session.get(Team, approver.team) is None:
                 errors.append(field_error(f"{path}.team", "not_found"))
     return errors
 
 
-def _staff(session: Session, ids: Sequence[int]) -> list[int]:
+def active_staff(session: Session, ids: Sequence[int]) -> list[int]:
     """The active staff among `ids`, in the given order."""
     if not ids:
         return []
@@ -70,7 +70,7 @@ def resolve(session: Session, approval: Approval, record: Mapping[str, Any]) -> 
             value = record.get(approver.field)
             if isinstance(value, int) and not isinstance(value, bool):
                 ids.append(value)
-    found = _staff(session, list(dict.fromkeys(ids)))[:MAX_APPROVERS]
+    found = active_staff(session, list(dict.fromkeys(ids)))[:MAX_APPROVERS]
     return found[:1] if approval.mode == "single" else found
 
 
@@ -221,6 +221,18 @@ def decide(
     return _settle(session, round_, now)
 
 
+def time_out(session: Session, round_: TicketApproval, *, approve: bool, now: datetime) -> Outcome:
+    """A status's timer decides for everyone who has not (auto-approve or auto-reject)."""
+    if round_.state != "pending":
+        raise Conflict("This approval has already ended (%(state)s).", state=round_.state)
+    for vote in round_.votes:
+        if vote.state == "pending":
+            vote.state = "waiting"
+    outcome: Outcome = "approved" if approve else "rejected"
+    _end(session, round_, outcome, now)
+    return outcome
+
+
 def send_back(
     session: Session, round_: TicketApproval, *, user_id: int | None, comment: str, now: datetime
 ) -> None:
@@ -285,7 +297,7 @@ def add(
 
 
 def _check_newcomer(session: Session, round_: TicketApproval, user: int) -> None:
-    if not _staff(session, [user]):
+    if not active_staff(session, [user]):
         raise ValidationFailed.single("user", "not_found")
     if any(v.user_id == user and v.state in ("waiting", "pending") for v in round_.votes):
         raise ValidationFailed.single("user", "already_approver")

@@ -110,7 +110,7 @@ class WorkflowDecider:
             if wanted is not None and wanted != workflow.initial:
                 raise ValidationFailed.single("status", "not_initial", detail=workflow.initial)
             return workflow.initial, {}, ""
-        if proposal.cause in ("approval", "migrated"):
+        if proposal.cause in ("approval", "migrated", "timer"):
             return self._approval(workflow, proposal, variables, facts)
         if proposal.cause == "reopened":
             catalogue = statuses.catalogue(session).statuses
@@ -148,7 +148,8 @@ class WorkflowDecider:
         """A round's end moves the ticket (`fuwu.tickets.approvals` checked who decided): the
         approval's outcome step, whose guard and required fields still count; or, sent back
         or withdrawn, to the status the round chose. A migration to a new version (cause
-        "migrated") moves it to the status its administrator mapped."""
+        "migrated") moves it to the status its administrator mapped; a timer (cause "timer")
+        takes its step whoever may take it by hand."""
         if proposal.intent:
             step = workflow.step(proposal.intent)
             if step is None:

@@ -77,6 +77,19 @@ class Child(BaseModel):
     copy_fields: list[Copied] = Field(default_factory=_copied, alias="copy", max_length=4)
 
 
+class Timer(BaseModel):
+    """Something the engine does when a ticket has stayed in a status this long (24x7 hours
+    until business calendars land): remind (the approvers whose turn it is, or the assignee),
+    take a step, approve or reject the open approval, or hand the approvers' turn to `user`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    after_hours: float = Field(gt=0, le=24 * 366)
+    action: Literal["remind", "step", "approve", "reject", "transfer"]
+    step: Key | None = None  # for "step"
+    user: int | None = Field(default=None, ge=1, le=2**31 - 1)  # for "transfer"
+
+
 class Transition(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -104,6 +117,7 @@ class Definition(BaseModel):
     approvals: dict[Key, Approval] = Field(default_factory=dict, max_length=50)  # by status
     # Whether a ticket may be resolved or closed while tickets opened under it are still open.
     close_with_open_children: bool = False
+    timers: dict[Key, list[Timer]] = Field(default_factory=dict, max_length=50)  # by status
 
     def reopen_status(self, categories: Mapping[str, str]) -> str:
         """Where a customer's reply reopens to: `reopen`, else the first open status."""
@@ -146,6 +160,7 @@ def problems(
         definition.approvals, statuses=used, user_fields=user_fields,
         steps={t.key: (t.from_, t.automatic) for t in definition.transitions},
     )  # fmt: skip
+    errors += _timer_problems(definition, used)
     if not errors:
         errors += _graph_problems(definition, categories)
     return errors
@@ -182,6 +197,31 @@ def _transition_problems(
     for key in step.set:
         if key not in writable or key == "status":
             errors.append(field_error(f"{path}.set.{key}", "not_settable"))
+    return errors
+
+
+def _timer_problems(definition: Definition, used: set[str]) -> list[FieldError]:
+    """Timers on statuses of the workflow, each with what its action needs: a step that leaves
+    the status, an approval state to approve, reject or hand over, a user to hand it to."""
+    errors: list[FieldError] = []
+    steps = {t.key: t for t in definition.transitions}
+    for status, timers in definition.timers.items():
+        path = f"timers.{status}"
+        if status not in used:
+            errors.append(field_error(path, "not_in_workflow"))
+            continue
+        for i, timer in enumerate(timers):
+            where = f"{path}[{i}]"
+            if timer.action == "step":
+                step = steps.get(timer.step or "")
+                if step is None or status not in step.from_ or step.automatic:
+                    errors.append(field_error(f"{where}.step", "not_from_status"))
+            if timer.action in ("approve", "reject", "transfer") and (
+                status not in definition.approvals
+            ):
+                errors.append(field_error(f"{where}.action", "not_approval"))
+            if timer.action == "transfer" and timer.user is None:
+                errors.append(field_error(f"{where}.user", "missing"))
     return errors
 
 

@@ -208,6 +208,10 @@ def check(session: Session, key: str, definition: Definition) -> None:
     errors = problems(definition, categories=categories, fields=fields, writable=writable,
                       user_fields=user_fields)  # fmt: skip
     errors += approvals.unknown_people(session, definition.approvals)
+    for status, timers in definition.timers.items():
+        for i, timer in enumerate(timers):
+            if timer.user is not None and not approvals.active_staff(session, [timer.user]):
+                errors.append(field_error(f"timers.{status}[{i}].user", "not_found"))
     known_types = set(ticket_facts().type_keys(session))
     for i, step in enumerate(definition.transitions):
         for j, child in enumerate(step.children):
