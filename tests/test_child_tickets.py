@@ -103,11 +103,12 @@ def test_publishing_checks_the_children_a_step_opens(client, factory, api_as, ad
     assert refused.status_code == 422
     fields = {f["field"]: f["code"] for f in refused.json()["error"]["fields"]}
     assert fields == {"transitions[0].children[0].type": "not_found"}
-    shape = copy.deepcopy(REPAIR)
-    shape["transitions"][0]["children"] = [{"type": "parts", "copy": ["password"]}]
-    answer = client.put("/api/v1/workflows/repair/draft", json={"definition": shape},
-                        headers=admin)  # fmt: skip
-    assert answer.status_code == 422
+    unknown = copy.deepcopy(REPAIR)
+    unknown["transitions"][0]["children"] = [{"type": "parts", "copy": ["password", "status"]}]
+    refused = _publish(client, admin, unknown)
+    fields = {f["field"]: f["code"] for f in refused.json()["error"]["fields"]}
+    assert fields == {"transitions[0].children[0].copy[0]": "not_settable",
+                      "transitions[0].children[0].copy[1]": "not_settable"}  # fmt: skip
 
 
 def test_children_are_listed_only_to_those_who_see_them(client, factory, api_as, admin):

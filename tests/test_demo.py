@@ -84,6 +84,7 @@ def test_counts_and_not_empty_afterwards(demo: Demo) -> None:
             model.__name__: session.scalar(select(func.count()).select_from(model))
             for model in (User, Team, Organisation, Contact, Asset, Ticket, Message, TicketEvent)
         }
+        children = session.scalar(select(func.count()).where(Ticket.parent_id.is_not(None)))
         identities = session.scalar(select(func.count()).select_from(ContactIdentity))
         tags = session.scalar(select(func.count()).select_from(TicketTag))
     assert count["User"] == len(catalogue.STAFF) + 2  # + admin and customer1
@@ -91,7 +92,8 @@ def test_counts_and_not_empty_afterwards(demo: Demo) -> None:
     assert count["Organisation"] == len(catalogue.ORGANISATIONS)
     assert count["Contact"] == loader.DEFAULT_CONTACTS
     assert count["Asset"] >= loader.DEFAULT_CONTACTS
-    assert count["Ticket"] == TICKETS
+    assert children  # spare-parts requests opened under repairs
+    assert count["Ticket"] == TICKETS + children
     assert count["Message"] >= 2 * TICKETS
     assert count["TicketEvent"] >= 2 * TICKETS
     assert identities is not None
@@ -115,7 +117,9 @@ def test_state_mix_follows_age_and_timestamps_agree(demo: Demo) -> None:
     types through the five default ones; the timestamps agree with the category either way."""
     now = NOW
     with transaction(demo.reader) as session:
-        tickets = session.scalars(select(Ticket).order_by(Ticket.created_at)).all()
+        tickets = session.scalars(
+            select(Ticket).where(Ticket.parent_id.is_(None)).order_by(Ticket.created_at)
+        ).all()  # the customers' tickets (spare-parts requests: test_spare_parts_…)
         states = Counter(t.status_category for t in tickets)
         assert states["closed"] > TICKETS * 0.6
         assert states["new"] + states["open"] + states["pending"] >= 5
@@ -201,6 +205,33 @@ def test_complaints_close_only_with_a_supervisors_approval(demo: Demo) -> None:
         assert all(r.status_key == "review" for r in waiting)
 
 
+def test_spare_parts_requests_run_under_their_repairs(demo: Demo) -> None:
+    """Some repairs order a part: a 备件申请 opens under the repair with the part asked for,
+    the manager approves, the desk ships, the engineer signs; the repair then went back to
+    处理中 by itself. Requests still awaiting approval sit in the manager's approvals."""
+    with transaction(demo.reader) as session:
+        parts = session.scalars(select(Ticket).where(Ticket.type_key == "spare_parts")).all()
+        assert len(parts) >= 3
+        statuses = {t.status for t in parts}
+        assert statuses <= set(demo_workflows.SPARE_PARTS["statuses"])
+        assert "parts_received" in statuses
+        for child in parts:
+            parent = session.get(Ticket, child.parent_id)
+            assert parent is not None
+            assert parent.type_key == "repair"
+            assert child.custom["part_no"] == parent.custom["part_no"]
+            assert child.subject.startswith("备件申请：")
+            if child.status == "parts_review":
+                assert parent.status == "waiting_parts"
+            else:
+                assert parent.status != "waiting_parts"
+        arrived = session.scalars(
+            select(TicketEvent).where(TicketEvent.kind == "children")
+        ).all()  # fmt: skip
+        assert arrived
+        assert all(e.reasons["status"] == "workflow:parts_arrived" for e in arrived)
+
+
 def test_assignees_belong_to_the_ticket_team(demo: Demo) -> None:
     with transaction(demo.reader) as session:
         members = {
@@ -222,7 +253,7 @@ def test_numbers_follow_the_pattern_and_new_tickets_continue_them(
     pattern = settings.ticket_number_pattern
     with transaction(demo.reader) as session:
         numbers = session.scalars(select(Ticket.number)).all()
-    assert len(set(numbers)) == TICKETS
+    assert len(set(numbers)) == len(numbers) >= TICKETS  # spare-parts requests have theirs
     assert all(re.fullmatch(r"SR\d{8}-\d{5}", n) for n in numbers)
     per_day: dict[str, list[int]] = {}
     for n in numbers:
@@ -311,7 +342,7 @@ def test_every_demo_ticket_is_valid_against_its_published_form(demo: Demo) -> No
                     f"{e['field']}: {e['code']}" for e in exc.errors
                 ]
         session.rollback()
-    assert len(rows) == TICKETS
+    assert len(rows) > TICKETS  # with the spare-parts requests opened under repairs
     assert failures == {}, dict(list(failures.items())[:5])
 
 
@@ -324,10 +355,11 @@ def test_every_demo_change_left_its_history_event_and_audit_row(demo: Demo) -> N
 
     with transaction(demo.reader) as session:
         created = count(TicketEvent, TicketEvent.kind == "created")
-        # "approval": a complaint moved by its supervisor's decision (the approval's step)
-        updated = count(TicketEvent, TicketEvent.kind.in_(("updated", "approval")))
+        # "approval": moved by an approver's decision (the approval's step); "children": a
+        # repair back to 处理中 when its spare-parts request was signed for
+        updated = count(TicketEvent, TicketEvent.kind.in_(("updated", "approval", "children")))
         assert count(TicketEvent, TicketEvent.kind == "approval") > 0
-        assert created == TICKETS
+        assert created == count(Ticket)
         assert updated > TICKETS  # assigned, resolved, closed …
         assert count(DomainEvent, DomainEvent.name == "ticket.created") == created
         assert count(DomainEvent, DomainEvent.name == "ticket.updated") == updated

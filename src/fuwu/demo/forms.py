@@ -197,6 +197,8 @@ REPAIR = [
     "photos",
     "district",
     "asset_id",
+    "part_no",  # asked when the engineer orders a part (the workflow's 申请备件)
+    "part_qty",
 ]
 TYPES: list[tuple[str, str, str, bool, dict[str, Any]]] = [
     (

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fuwu.auth.models import User
@@ -25,6 +26,7 @@ from fuwu.demo import forms as demo_forms
 from fuwu.demo import workflows as demo_workflows
 from fuwu.tickets import approvals as ticket_approvals
 from fuwu.tickets import messages, pipeline
+from fuwu.tickets.models import Ticket
 from fuwu.tickets.service import get_ticket
 from fuwu.tickets.state import TicketState, state_of
 from fuwu.workflows import approvals as workflow_approvals
@@ -90,6 +92,7 @@ class Step:
     message: tuple[str, str] | None = None  # (reply or note, body)
     intent: str = ""  # the workflow step taken, when the type has a workflow
     decision: tuple[str, str] | None = None  # (approve or reject, comment) on its approval
+    on_child: bool = False  # about the ticket's newest child (its spare-parts request)
 
 
 @dataclass
@@ -193,6 +196,11 @@ def _replay(session: Session, draft: Draft, actors: _Actors, settings: Settings)
     state, number = opened.state, opened.row.number
     for step in sorted(draft.steps, key=lambda s: s.at):
         actor = actors.of(step.actor)
+        if step.on_child:  # the child's change moves the parent too (备件到货): read it again
+            _child_step(session, actor, opened.row.id, step, replace(where, at=step.at))
+            state = state_of(get_ticket(session, actor=Principal.system(),
+                                        ticket_id=opened.row.id))  # fmt: skip
+            continue
         if step.message:
             kind, body = step.message
             channel = draft.values["channel"] if not actor.is_staff else "web"
@@ -209,6 +217,22 @@ def _replay(session: Session, draft: Draft, actors: _Actors, settings: Settings)
         if step.decision:
             state = _decide(session, actor, opened.row.id, step.decision,
                             replace(where, at=step.at))  # fmt: skip
+
+
+def _child_step(
+    session: Session, actor: Principal, parent_id: int, step: Step, where: pipeline.Where
+) -> None:
+    """A step or decision on the newest ticket opened under `parent_id`."""
+    child_id = session.scalar(
+        select(Ticket.id).where(Ticket.parent_id == parent_id).order_by(Ticket.id.desc())
+    )  # fmt: skip
+    assert child_id is not None, "a child step follows the step that opened the child"
+    if step.decision:
+        _decide(session, actor, child_id, step.decision, where)
+        return
+    child = get_ticket(session, actor=Principal.system(), ticket_id=child_id)
+    change = pipeline.Change(step.values or {}, intent=step.intent)
+    pipeline.apply_change(session, actor=actor, before=state_of(child), where=where, change=change)
 
 
 def _decide(
@@ -411,7 +435,7 @@ def _timeline(
         return
     if kind in demo_workflows.WORKFLOWS:
         _workflow_steps(rng, draft, state, handler, agent, contact, fill,
-                        (middle, fixed, resolved, closed))  # fmt: skip
+                        (middle, fixed, resolved, closed), supervisor)  # fmt: skip
         return
     if state == "pending":
         waiting = middle + (fixed - middle) / 4
@@ -487,13 +511,18 @@ def _workflow_steps(
     contact: DemoContact,
     fill: dict[str, str],
     times: tuple[datetime, datetime, datetime, datetime],
+    supervisor: Person,
 ) -> None:
-    """A repair after dispatch: the engineer sets off, starts and finishes on site, the
-    customer (or the desk after a call) accepts, the desk closes after the call-back; each
-    step taken by the one its workflow names, as far as the ticket's demo state goes."""
+    """A repair after dispatch: the engineer sets off, starts and finishes on site (some order
+    a part on the way: `_parts_steps`), the customer (or the desk after a call) accepts, the
+    desk closes after the call-back; each step taken by the one its workflow names, as far as
+    the ticket's demo state goes."""
     middle, fixed, resolved, closed = times
     low, high = _REPAIR_STEPS[state]
     taken = demo_workflows.REPAIR_PATH[: rng.randint(low, high)]
+    waits_for_part = state == "pending" and handler.id != supervisor.id and rng.random() < 0.5
+    if waits_for_part:  # 等备件 (pending too): on site, a part ordered, not yet approved
+        taken = demo_workflows.REPAIR_PATH[:2]
     at = {"depart": middle + (fixed - middle) / 5, "start": middle + (fixed - middle) / 2,
           "finish": fixed, "accept": resolved + timedelta(seconds=1), "close": closed}  # fmt: skip
     for key, to in taken:
@@ -508,3 +537,45 @@ def _workflow_steps(
         elif key == "close":
             who = agent
         draft.steps.append(Step(at[key], who, {"status": to}, intent=key))
+    keys = [key for key, _ in taken]
+    finished = "finish" in keys
+    # Most repairs stuck on site wait for a part (the manager's approvals fill up); some
+    # finished ones needed a part on the way.
+    if waits_for_part or (
+        "start" in keys
+        and handler.id != supervisor.id
+        and rng.random() < (0.3 if finished else 0.7)
+    ):
+        _parts_steps(rng, draft, handler, agent, supervisor, at["start"], fixed, finished)
+
+
+_PARTS = (("YS-1001", "压缩机启动电容"), ("BX-2031", "温控器"), ("XY-3310", "排水泵"),
+          ("RS-0412", "点火针"), ("KT-5520", "四通阀"))  # fmt: skip
+
+
+def _parts_steps(
+    rng: random.Random,
+    draft: Draft,
+    handler: Person,
+    agent: Person,
+    supervisor: Person,
+    start: datetime,
+    fixed: datetime,
+    done: bool,
+) -> None:
+    """The engineer orders a part (a 备件申请 opens under the repair); the branch manager
+    approves it, the desk ships it, the engineer signs for it and the repair goes on. Not
+    `done`: it still waits for the manager's approval."""
+    span = fixed - start
+    part_no, _name = rng.choice(_PARTS)
+    draft.steps.append(Step(start + span * 0.1, handler, {
+        "status": "waiting_parts", "part_no": part_no, "part_qty": rng.randint(1, 2)},
+        intent="order_parts"))  # fmt: skip
+    if not done:
+        return
+    draft.steps.append(Step(start + span * 0.3, supervisor, decision=("approve", "同意领用。"),
+                            on_child=True))  # fmt: skip
+    draft.steps.append(Step(start + span * 0.5, agent, {"status": "parts_shipped"},
+                            intent="ship", on_child=True))  # fmt: skip
+    draft.steps.append(Step(start + span * 0.7, handler, {"status": "parts_received"},
+                            intent="receive", on_child=True))  # fmt: skip

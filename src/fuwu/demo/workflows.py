@@ -27,6 +27,12 @@ STATUSES = (
     ("callback", "resolved", "待回访", "Awaiting call-back", "#059669"),
     ("done", "closed", "已完结", "Done", "#6b7280"),
     ("review", "pending", "待审批", "Awaiting approval", "#be185d"),
+    ("waiting_parts", "pending", "等备件", "Waiting for parts", "#a16207"),
+    ("parts_review", "pending", "备件待审批", "Parts awaiting approval", "#be185d"),
+    ("parts_approved", "open", "待发货", "To ship", "#0891b2"),
+    ("parts_shipped", "pending", "已发货", "Shipped", "#7c3aed"),
+    ("parts_received", "closed", "已签收", "Received", "#6b7280"),
+    ("parts_rejected", "closed", "已驳回", "Rejected", "#991b1b"),
 )
 DESK = ["agent", "supervisor", "admin"]
 
@@ -38,7 +44,8 @@ def _step(key: str, src: list[str], to: str, zh: str, en: str, **extra: Any) -> 
 REPAIR: dict[str, Any] = {
     "name": {"zh_CN": "报修流程", "en": "Repair"},
     "types": ["repair"],
-    "statuses": ["received", "dispatched", "onsite", "processing", "checking", "callback", "done"],
+    "statuses": ["received", "dispatched", "onsite", "processing", "waiting_parts", "checking",
+                 "callback", "done"],
     "initial": "received",
     "reopen": "processing",
     "transitions": [
@@ -52,6 +59,15 @@ REPAIR: dict[str, Any] = {
               who={"assignee": True, "roles": ["supervisor"]}),
         _step("finish", ["processing"], "checking", "完工待验收", "Finished",
               who={"assignee": True, "roles": ["supervisor"]}),
+        # A part is needed: a spare-parts request opens under the repair, which waits for it
+        # and goes back to 处理中 by itself once the part is signed for.
+        _step("order_parts", ["processing"], "waiting_parts", "申请备件", "Order a part",
+              who={"assignee": True, "roles": ["supervisor"]}, require=["part_no", "part_qty"],
+              children=[{"type": "spare_parts", "subject": "备件申请：{subject}（{number}）",
+                         "copy": ["customer", "priority", "product", "model", "part_no",
+                                  "part_qty"]}]),
+        _step("parts_arrived", ["waiting_parts"], "processing", "备件到货", "Part arrived",
+              automatic=True, guard={"field": "open_children", "op": "eq", "value": 0}),
         _step("accept", ["checking"], "callback", "验收通过", "Accept the work",
               who={"customer": True, "roles": DESK}),
         _step("rework", ["checking"], "processing", "验收不通过", "Send back",
@@ -86,7 +102,29 @@ COMPLAINT: dict[str, Any] = {
                    "approve": "approve_close", "reject": "reject_close", "empty": "admins"},
     },
 }  # fmt: skip
-WORKFLOWS = {"repair": REPAIR, "complaint": COMPLAINT}
+
+# A spare-parts request (备件申请) needs the branch manager's approval (the supervisor), then
+# the warehouse desk ships it and the engineer signs for it; reminded after a day waiting.
+SPARE_PARTS: dict[str, Any] = {
+    "name": {"zh_CN": "备件申请流程", "en": "Spare parts"},
+    "types": ["spare_parts"],
+    "statuses": ["parts_review", "parts_approved", "parts_shipped", "parts_received",
+                 "parts_rejected"],
+    "initial": "parts_review",
+    "transitions": [
+        _step("approve_parts", ["parts_review"], "parts_approved", "同意", "Approve"),
+        _step("reject_parts", ["parts_review"], "parts_rejected", "驳回", "Reject"),
+        _step("ship", ["parts_approved"], "parts_shipped", "发货", "Ship", who={"roles": DESK}),
+        _step("receive", ["parts_shipped"], "parts_received", "签收", "Sign for it",
+              who={"roles": ["engineer", *DESK]}),
+    ],
+    "approvals": {
+        "parts_review": {"approvers": [{"role": "supervisor"}], "mode": "single",
+                         "approve": "approve_parts", "reject": "reject_parts"},
+    },
+    "timers": {"parts_review": [{"after_hours": 24, "action": "remind"}]},
+}  # fmt: skip
+WORKFLOWS = {"repair": REPAIR, "complaint": COMPLAINT, "spare_parts": SPARE_PARTS}
 
 # The steps a repair takes after it is dispatched, in order, and the status each leads to.
 REPAIR_PATH = (("depart", "onsite"), ("start", "processing"), ("finish", "checking"),

@@ -28,6 +28,7 @@ from fuwu.errors import FieldError, ValidationFailed, field_error
 from fuwu.workflows.approval import Approval, approval_problems
 
 KIND = "workflow"  # its kind in config_version
+UNCOPIED = frozenset({"status", "type", "subject"})  # a child has its own
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 MAX_TRANSITIONS = 200
@@ -58,13 +59,6 @@ class Who(BaseModel):
         return not (self.roles or self.teams or self.assignee or self.customer)
 
 
-Copied = Literal["customer", "priority", "team", "assignee"]
-
-
-def _copied() -> list[Copied]:
-    return ["customer", "priority"]
-
-
 class Child(BaseModel):
     """A ticket a step opens under the ticket (备件申请 under a 报修)."""
 
@@ -73,8 +67,11 @@ class Child(BaseModel):
     type: Key  # its ticket type
     # Its subject: "{subject}" and "{number}" stand for the parent's.
     subject: Annotated[str, StringConstraints(min_length=1, max_length=200)] = "{subject}"
-    # The parent's values it starts with.
-    copy_fields: list[Copied] = Field(default_factory=_copied, alias="copy", max_length=4)
+    # The parent's values it starts with: system fields (customer, priority, team, assignee)
+    # or custom ones (the part number the step asked for).
+    copy_fields: list[str] = Field(
+        default_factory=lambda: ["customer", "priority"], alias="copy", max_length=30
+    )
 
 
 class Timer(BaseModel):
@@ -197,6 +194,10 @@ def _transition_problems(
     for key in step.set:
         if key not in writable or key == "status":
             errors.append(field_error(f"{path}.set.{key}", "not_settable"))
+    for j, child in enumerate(step.children):
+        for k, key in enumerate(child.copy_fields):
+            if key not in writable or key in UNCOPIED:
+                errors.append(field_error(f"{path}.children[{j}].copy[{k}]", "not_settable"))
     return errors
 
 
