@@ -58,6 +58,7 @@ from fuwu.web.guard import RequestGuardMiddleware
 from fuwu.web.security import SecurityHeadersMiddleware
 from fuwu.web.templating import WEB_DIR, make_templates
 from fuwu.workflows import api as workflows_api
+from fuwu.workflows import views as workflows_views
 
 log = logging.getLogger("fuwu")
 SWAGGER = "/static/vendor/swagger-ui-5.35.0"
@@ -171,6 +172,7 @@ def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = Non
         tickets_views.router,
         tickets_views_steps.router,
         tickets_views_approvals.router,
+        workflows_views.router,
         customers_views_lists.router,  # its /…/export.csv before the pages' /…/{id}
         customers_views.router,
         customers_views_assets.router,
