@@ -4,7 +4,6 @@ not the others)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,7 +63,6 @@ class Workflow:
     definition: Definition
     steps: tuple[Step, ...]
     outcomes: Mapping[str, frozenset[str]]  # approval status → the steps its outcome takes
-    counts_children: bool = False  # a guard tests `open_children`
 
     @property
     def initial(self) -> str:
@@ -105,9 +103,7 @@ def compile_workflow(
             except ValidationFailed:
                 guard = conditions.parse({"not": {"all": []}}, {})
         steps.append(Step(transition, guard))
-    guards = json.dumps([t.guard for t in definition.transitions])
     return Workflow(
         key=key, version=version, definition=definition, steps=tuple(steps),
         outcomes=outcome_steps(definition.approvals),
-        counts_children='"open_children"' in guards,
     )  # fmt: skip

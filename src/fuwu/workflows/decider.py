@@ -17,7 +17,8 @@ Tickets of other types keep the free status field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,6 +28,36 @@ from fuwu.fields.deciders import Decision, Proposal
 from fuwu.fields.forms.validation import variables_for
 from fuwu.workflows import service, statuses
 from fuwu.workflows.compiled import MAX_AUTOMATIC, Step, Workflow
+
+
+class _Record(MutableMapping[str, Any]):
+    """A ticket's values as guards read them, with `open_children` (what guards may test
+    besides its fields) counted only when one reads it, plus the children a step taken in this
+    change will open."""
+
+    def __init__(self, data: Mapping[str, Any], count: Callable[[], int]) -> None:
+        self._data = dict(data)
+        self._count = count
+        self.opened = 0
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._data:
+            return self._data[key]
+        if key == service.OPEN_CHILDREN:
+            return self._count() + self.opened
+        raise KeyError(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._data[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
 
 
 class WorkflowDecider:
@@ -41,9 +72,9 @@ class WorkflowDecider:
         if workflow is None:
             return None
         variables = variables_for(proposal.actor_id, proposal.timezone)
-        facts = self._facts(session, workflow, proposal)
+        facts = self._counter(session, proposal)
         status, values, reason = self._asked(session, workflow, proposal, variables, facts)
-        record: dict[str, Any] = {**proposal.after.data, **facts, **values, "status": status}
+        record = _Record({**proposal.after.data, **values, "status": status}, facts)
         self._opens(workflow, reason, record)
         for _ in range(MAX_AUTOMATIC):
             step = next(
@@ -60,20 +91,22 @@ class WorkflowDecider:
         values["status"] = status
         return Decision(values=values, reason=reason or f"workflow:{workflow.key}")
 
-    def _facts(self, session: Session, workflow: Workflow, proposal: Proposal) -> dict[str, Any]:
-        """What guards may test besides the ticket's fields: its open child tickets, counted
-        only when a guard of the workflow asks."""
-        if not workflow.counts_children:
-            return {}
+    def _counter(self, session: Session, proposal: Proposal) -> Callable[[], int]:
+        """How many of the ticket's child tickets are open, counted once and only when a guard
+        reads `open_children`."""
         ticket_id = proposal.before.id if proposal.before is not None else None
-        count = service.ticket_facts().open_children(session, ticket_id) if ticket_id else 0
-        return {service.OPEN_CHILDREN: count}
 
-    def _opens(self, workflow: Workflow, reason: str, record: dict[str, Any]) -> None:
+        @cache
+        def count() -> int:
+            return service.ticket_facts().open_children(session, ticket_id) if ticket_id else 0
+
+        return count
+
+    def _opens(self, workflow: Workflow, reason: str, record: _Record) -> None:
         """The children the step just taken will open count as open for the next guards."""
         step = workflow.step(reason.removeprefix("workflow:")) if reason else None
-        if step is not None and step.transition.children and service.OPEN_CHILDREN in record:
-            record[service.OPEN_CHILDREN] += len(step.transition.children)
+        if step is not None:
+            record.opened += len(step.transition.children)
 
     def _check_children(
         self, session: Session, workflow: Workflow, proposal: Proposal, status: str
@@ -101,7 +134,7 @@ class WorkflowDecider:
         workflow: Workflow,
         proposal: Proposal,
         variables: Mapping[str, Any],
-        facts: Mapping[str, Any],
+        facts: Callable[[], int],
     ) -> tuple[str, dict[str, Any], str]:
         """The status the actor's request leads to, the values its step sets, and why."""
         before, asked = proposal.before, proposal.asked
@@ -143,7 +176,7 @@ class WorkflowDecider:
         workflow: Workflow,
         proposal: Proposal,
         variables: Mapping[str, Any],
-        facts: Mapping[str, Any],
+        facts: Callable[[], int],
     ) -> tuple[str, dict[str, Any], str]:
         """A round's end moves the ticket (`fuwu.tickets.approvals` checked who decided): the
         approval's outcome step, whose guard and required fields still count; or, sent back
@@ -165,11 +198,11 @@ class WorkflowDecider:
         step: Step,
         proposal: Proposal,
         variables: Mapping[str, Any],
-        facts: Mapping[str, Any],
+        facts: Callable[[], int],
         *,
         anyone: bool = False,
     ) -> tuple[str, dict[str, Any], str]:
-        record = {**proposal.after.data, **facts}
+        record = _Record(proposal.after.data, facts)
         if not anyone and proposal.actor is not None and not step.may_take(proposal.actor, record):
             raise PermissionDenied("You may not take this step.")
         missing = step.missing(record)
