@@ -38,6 +38,7 @@ def complaint(app: FastAPI, people: dict[str, int]) -> None:
         ],
         "approvals": {"review": {"approvers": [{"user": people["agent2"]}],
                                  "approve": "approve_close", "reject": "reject_close"}},
+        "timers": {"review": [{"after_hours": 48, "action": "approve"}]},
     }  # fmt: skip
     with transaction(app.state.writer) as session:
         statuses.create_status(
@@ -59,6 +60,7 @@ def _ask(agent: Browser, ticket_id: int) -> int:
     assert asked.status_code == 200, asked.text
     assert "Waiting for approval" in asked.text
     assert "Who moves it on: Zhang Wei" in asked.text
+    assert ": approve by itself" in asked.text  # the timer, with when it runs
     found = re.search(rf"/tickets/{ticket_id}/approvals/(\d+)/remind", asked.text)
     assert found, "the initiator may remind the approver"
     return int(found.group(1))

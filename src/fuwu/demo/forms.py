@@ -26,6 +26,33 @@ def _l(zh: str, en: str) -> dict[str, str]:
 
 
 FIELDS: list[dict[str, Any]] = [
+    {
+        "key": "affected_system",
+        "type": "select",
+        "label": _l("受影响系统", "Affected system"),
+        "filterable": True,
+        "options": {
+            "choices": _choices(
+                ("ticketing", "工单系统", "Ticketing"),
+                ("call_center", "呼叫中心", "Call centre"),
+                ("network", "网络", "Network"),
+                ("desktop", "电脑与打印机", "PCs and printers"),
+                ("other", "其他", "Other"),
+            )
+        },
+    },
+    {
+        "key": "impact",
+        "type": "select",
+        "label": _l("影响范围", "Impact"),
+        "options": {
+            "choices": _choices(
+                ("one", "个人", "One person"),
+                ("team", "部门", "A team"),
+                ("company", "全公司", "Everyone"),
+            )
+        },
+    },
     {"key": "product", "type": "text", "label": _l("产品", "Product"), "filterable": True},
     {"key": "model", "type": "text", "label": _l("型号", "Model"), "filterable": True},
     {
@@ -287,6 +314,13 @@ TYPES: list[tuple[str, str, str, bool, dict[str, Any]]] = [
         ),
     ),
     ("consult", "咨询", "Inquiry", True, _form(["product", "model"])),
+    (
+        "it_incident",
+        "IT 故障",
+        "IT incident",
+        False,
+        _form(["affected_system", "impact"], required=("affected_system", "impact")),
+    ),
     (
         "spare_parts",
         "备件申请",

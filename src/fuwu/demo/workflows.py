@@ -33,6 +33,11 @@ STATUSES = (
     ("parts_shipped", "pending", "已发货", "Shipped", "#7c3aed"),
     ("parts_received", "closed", "已签收", "Received", "#6b7280"),
     ("parts_rejected", "closed", "已驳回", "Rejected", "#991b1b"),
+    ("inc_triage", "new", "待分派", "To triage", "#2563eb"),
+    ("inc_investigating", "open", "排查中", "Investigating", "#ea580c"),
+    ("inc_vendor", "pending", "等待厂商", "Waiting for the vendor", "#7c3aed"),
+    ("inc_restored", "resolved", "已恢复", "Restored", "#059669"),
+    ("inc_closed", "closed", "已关闭", "Closed", "#6b7280"),
 )
 DESK = ["agent", "supervisor", "admin"]
 
@@ -124,7 +129,34 @@ SPARE_PARTS: dict[str, Any] = {
     },
     "timers": {"parts_review": [{"after_hours": 24, "action": "remind"}]},
 }  # fmt: skip
-WORKFLOWS = {"repair": REPAIR, "complaint": COMPLAINT, "spare_parts": SPARE_PARTS}
+
+# The company's own IT desk (IT 故障): taken on when assigned, chased after four hours under
+# investigation, closed by itself three days after service is restored unless reopened.
+IT_INCIDENT: dict[str, Any] = {
+    "name": {"zh_CN": "IT 故障处理流程", "en": "IT incident"},
+    "types": ["it_incident"],
+    "statuses": ["inc_triage", "inc_investigating", "inc_vendor", "inc_restored", "inc_closed"],
+    "initial": "inc_triage",
+    "reopen": "inc_investigating",
+    "transitions": [
+        _step("take_on", ["inc_triage"], "inc_investigating", "受理", "Take on", automatic=True,
+              guard={"field": "assignee", "op": "not_empty"}),
+        _step("escalate", ["inc_investigating"], "inc_vendor", "转厂商", "Escalate to vendor",
+              who={"assignee": True, "roles": ["supervisor", "admin"]}),
+        _step("vendor_back", ["inc_vendor"], "inc_investigating", "厂商已回复", "Vendor replied",
+              who={"assignee": True, "roles": ["supervisor", "admin"]}),
+        _step("restore", ["inc_investigating", "inc_vendor"], "inc_restored", "已恢复服务",
+              "Service restored", who={"assignee": True, "roles": ["supervisor", "admin"]},
+              set={"priority": "normal"}),
+        _step("close", ["inc_restored"], "inc_closed", "关闭", "Close", who={"roles": DESK}),
+    ],
+    "timers": {
+        "inc_investigating": [{"after_hours": 4, "action": "remind"}],
+        "inc_restored": [{"after_hours": 72, "action": "step", "step": "close"}],
+    },
+}  # fmt: skip
+WORKFLOWS = {"repair": REPAIR, "complaint": COMPLAINT, "spare_parts": SPARE_PARTS,
+             "it_incident": IT_INCIDENT}  # fmt: skip
 
 # The steps a repair takes after it is dispatched, in order, and the status each leads to.
 REPAIR_PATH = (("depart", "onsite"), ("start", "processing"), ("finish", "checking"),

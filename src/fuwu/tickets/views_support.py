@@ -40,7 +40,7 @@ from fuwu.tickets.types import service as ticket_types
 from fuwu.web import forms
 from fuwu.web.errors import locale_of
 from fuwu.web.templating import VARY, is_htmx, page, redirect, render
-from fuwu.workflows import statuses
+from fuwu.workflows import statuses, timers
 from fuwu.workflows.compiled import Workflow
 
 log = logging.getLogger("fuwu.tickets")
@@ -146,6 +146,8 @@ def steps_context(
         "governed": governed, "steps": steps, "step_labels": labels, "workflow_reasons": reasons,
         "status_since": changes[-1] if changes else (ticket.created_at if me.is_staff else None),
         "waiting_on": waiting_on, "approval_rounds": rounds,
+        "timers_due": timers.due(session, workflow=workflow, ticket_id=ticket.id,
+                                 status=ticket.status) if workflow and me.is_staff else [],
     }  # fmt: skip
 
 

@@ -9,12 +9,16 @@ Hours count around the clock until business calendars (the SLA engine) land.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fuwu.jobs import service as jobs
+from fuwu.jobs.models import Job
 from fuwu.workflows.compiled import Workflow
+from fuwu.workflows.definition import Timer
 
 KIND = "workflow.timer"
 
@@ -41,3 +45,27 @@ def schedule(
             run_at=entered + timedelta(hours=timer.after_hours),
         )  # fmt: skip
     return len(timers)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    at: datetime
+    timer: Timer
+
+
+def due(session: Session, *, workflow: Workflow, ticket_id: int, status: str) -> list[Due]:
+    """The timers still to run for a ticket in `status`, soonest first (the ticket page's
+    "where is it and why"); none asked of the database when the status has no timers."""
+    timers = workflow.definition.timers.get(status, [])
+    if not timers:
+        return []
+    stmt = select(Job.run_at, Job.payload).where(
+        Job.kind == KIND, Job.state == "queued",
+        Job.idempotency_key.like(f"{KIND}:{ticket_id}:{status}:%"),
+    ).order_by(Job.run_at)  # fmt: skip
+    found = []
+    for at, payload in session.execute(stmt):
+        index = payload.get("index", -1)
+        if 0 <= index < len(timers):
+            found.append(Due(at, timers[index]))
+    return found
