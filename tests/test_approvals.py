@@ -457,3 +457,34 @@ def test_who_may_see_and_decide_a_round(client, factory, api_as, complaint, who,
     headers = api_as(people[who])
     assert client.get(f"/api/v1/approvals/{approval_id}", headers=headers).status_code == reads
     assert _decide(client, approval_id, headers).status_code == decides
+
+
+def test_a_status_locks_the_fields_its_workflow_names(client, factory, api_as, complaint):
+    """字段权限: while a complaint waits for approval its priority and subject keep their
+    values, whoever asks; back in handling they may change again."""
+    definition = copy.deepcopy(COMPLAINT)
+    definition["fields"] = {"review": {"priority": "read", "subject": "hidden"}}
+    admin = complaint()
+    assert _publish(client, admin, definition).status_code == 200
+    agent, supervisor = api_as(factory.user("agent")), api_as(factory.user("supervisor"))
+    ticket = factory.ticket("审批中不许改优先级")
+    _ask(client, ticket.id, agent)
+    locked = client.patch(f"/api/v1/tickets/{ticket.id}", json={"priority": "urgent"},
+                          headers={**admin, "Accept-Language": "zh-CN"})  # fmt: skip
+    assert locked.status_code == 422
+    [field] = locked.json()["error"]["fields"]
+    assert (field["field"], field["code"]) == ("priority", "locked_in_status")
+    assert "不能修改" in field["message"]
+    assert client.patch(f"/api/v1/tickets/{ticket.id}", json={"description": "补充说明"},
+                        headers=agent).status_code == 200  # fmt: skip
+    approval_id = _round(client, ticket.id, agent)["id"]
+    assert _decide(client, approval_id, supervisor, "reject").status_code == 200
+    assert client.patch(f"/api/v1/tickets/{ticket.id}", json={"priority": "urgent"},
+                        headers=agent).status_code == 200  # fmt: skip
+
+    unknown = copy.deepcopy(COMPLAINT)
+    unknown["fields"] = {"review": {"no_such_field": "read"}, "limbo": {"priority": "read"}}
+    refused = _publish(client, admin, unknown)
+    fields = {f["field"]: f["code"] for f in refused.json()["error"]["fields"]}
+    assert fields == {"fields.review.no_such_field": "not_found",
+                      "fields.limbo": "not_in_workflow"}  # fmt: skip

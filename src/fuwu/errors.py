@@ -64,6 +64,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "before",
     "already_approver": "%(field)s is already an approver here",
     "not_from_status": "%(field)s must be a step people take from this status",
+    "locked_in_status": "%(field)s cannot be changed while the ticket is in this status",
     "not_approval": "%(field)s: only an approval status can approve, reject or hand over",
     "unmapped": "%(field)s: %(count)s open tickets are in this status, which the new version "
     "does not have; say where they go",

@@ -471,9 +471,10 @@ def details_context(
     editable = shown = False
     if form is not None:
         surface = "agent_edit" if me.is_staff else "portal"
+        shown_values = _not_hidden(session, ticket)
         rows = fields_render.display(
-            form, ticket.custom or {}, locale=locale, timezone=timezone, surface=surface,
-            others=me.is_staff, texts=_reference_texts(session, me, form, ticket.custom or {}),
+            form, shown_values, locale=locale, timezone=timezone, surface=surface,
+            others=me.is_staff, texts=_reference_texts(session, me, form, shown_values),
         )  # fmt: skip
         files = _field_files(session, me, form, ticket, locale)
         editable = me.is_staff and bool(form.inputs("agent_edit"))
@@ -491,6 +492,13 @@ def details_context(
         "type_label": type_label,
         "has_form": shown,  # the form has fields this reader may see
     }
+
+
+def _not_hidden(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """The ticket's custom values but those its workflow hides in its status."""
+    workflow = transitions.workflow_of(session, ticket)
+    rules = workflow.definition.fields.get(ticket.status, {}) if workflow else {}
+    return {k: v for k, v in (ticket.custom or {}).items() if rules.get(k) != "hidden"}
 
 
 def edit_context(

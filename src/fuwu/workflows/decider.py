@@ -150,6 +150,7 @@ class WorkflowDecider:
             categories = {k: s.category for k, s in catalogue.items()}
             return workflow.definition.reopen_status(categories), {}, "workflow:reopen"
         current = before["status"]
+        self._check_locked(workflow, proposal, current)
         if proposal.intent:
             step = workflow.step(proposal.intent)
             if step is None or step.transition.automatic:
@@ -170,6 +171,22 @@ class WorkflowDecider:
         if not fitting:
             raise PermissionDenied("You may not take this step.")
         return self._taken(fitting[0], proposal, variables, facts)
+
+    def _check_locked(self, workflow: Workflow, proposal: Proposal, status: str) -> None:
+        """Fields the workflow locks in the ticket's status ("read", "hidden") keep their
+        values, whoever asks (the fields the step being taken requires excepted)."""
+        rules = workflow.definition.fields.get(status)
+        if not rules or proposal.before is None:
+            return
+        step = workflow.step(proposal.intent) if proposal.intent else None
+        needed = set(step.transition.require) if step is not None else set()
+        changed = [
+            k for k in rules
+            if k in proposal.asked and k not in needed
+            and proposal.after.get(k) != proposal.before.get(k)
+        ]  # fmt: skip
+        if changed:
+            raise ValidationFailed([field_error(k, "locked_in_status") for k in changed])
 
     def _approval(
         self,

@@ -115,6 +115,11 @@ class Definition(BaseModel):
     # Whether a ticket may be resolved or closed while tickets opened under it are still open.
     close_with_open_children: bool = False
     timers: dict[Key, list[Timer]] = Field(default_factory=dict, max_length=50)  # by status
+    # Fields people may not change while a ticket is in a status (字段权限): "read" shows
+    # them, "hidden" also leaves them out of the ticket page's details; by status, then field.
+    fields: dict[Key, dict[str, Literal["read", "hidden"]]] = Field(
+        default_factory=dict, max_length=50
+    )
 
     def reopen_status(self, categories: Mapping[str, str]) -> str:
         """Where a customer's reply reopens to: `reopen`, else the first open status."""
@@ -158,6 +163,11 @@ def problems(
         steps={t.key: (t.from_, t.automatic) for t in definition.transitions},
     )  # fmt: skip
     errors += _timer_problems(definition, used)
+    for status, rules in definition.fields.items():
+        if status not in used:
+            errors.append(field_error(f"fields.{status}", "not_in_workflow"))
+        errors += [field_error(f"fields.{status}.{key}", "not_found")
+                   for key in rules if key not in fields]  # fmt: skip
     if not errors:
         errors += _graph_problems(definition, categories)
     return errors
