@@ -45,6 +45,7 @@ from fuwu.tickets import saved_views_api as tickets_saved_views_api
 from fuwu.tickets import transitions_api as tickets_transitions_api
 from fuwu.tickets import views as tickets_views
 from fuwu.tickets import views_approvals as tickets_views_approvals
+from fuwu.tickets import views_migration as tickets_views_migration
 from fuwu.tickets import views_steps as tickets_views_steps
 from fuwu.tickets.schemas import MessageCreate, TicketCreate
 from fuwu.tickets.types import api as ticket_types_api
@@ -173,6 +174,7 @@ def create_app(settings: Settings, *, deciders: tuple[Decider, ...] | None = Non
         tickets_views_steps.router,
         tickets_views_approvals.router,
         workflows_views.router,
+        tickets_views_migration.router,
         customers_views_lists.router,  # its /…/export.csv before the pages' /…/{id}
         customers_views.router,
         customers_views_assets.router,

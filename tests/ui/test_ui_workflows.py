@@ -77,3 +77,39 @@ def test_only_admins_open_the_editor(app: FastAPI, agent: Browser, sign_in_as: A
         assert agent.get(url).status_code in (403, 404)
     refused = agent.post("/admin/workflows/desk/transitions", {"key": "x"}, htmx=True)
     assert refused.status_code in (403, 404)
+
+
+def test_open_tickets_move_to_the_new_version_from_the_editor(
+    app: FastAPI, sign_in_as: Any, people: dict[str, int]
+) -> None:
+    from .test_ui_inbox import open_ticket
+
+    admin = sign_in_as("admin")
+    admin.post("/admin/workflows", {"key": "desk", "name_zh": "服务台", "types": "general",
+                                    "initial": "new"})  # fmt: skip
+    admin.client.post("/admin/workflows/desk/statuses", data={
+        "statuses": ["new", "pending", "closed"], "initial": "new", "csrf_token": admin.token},
+        headers={"HX-Request": "true"})  # fmt: skip
+    _step(admin, "wait", **{"from": "new", "to": "pending"})
+    _step(admin, "close", **{"from": ["new", "pending"], "to": "closed"})
+    assert admin.post("/admin/workflows/desk/publish", {"note": "v1"}, htmx=True).status_code == 200
+    ticket_id = open_ticket(app, "等客户", team_id=people["team"])
+    admin.post(f"/tickets/{ticket_id}/transitions/wait", {"version": "1"}, htmx=True)
+    # Version 2 drops 挂起.
+    admin.client.post("/admin/workflows/desk/statuses", data={
+        "statuses": ["new", "closed"], "initial": "new", "csrf_token": admin.token},
+        headers={"HX-Request": "true"})  # fmt: skip
+    admin.post("/admin/workflows/desk/transitions/wait/delete", {}, htmx=True)
+    _step(admin, "close", **{"from": "new", "to": "closed"})
+    assert admin.post("/admin/workflows/desk/publish", {"note": "v2"}, htmx=True).status_code == 200
+
+    preview = admin.get("/admin/workflows/desk/migration", htmx=True)
+    assert "1 open tickets run on older versions" in preview.text
+    assert 'name="map.pending"' in preview.text
+    picked = admin.post("/admin/workflows/desk/migration", {"map.pending": "new"}, htmx=True)
+    assert 'name="apply"' in picked.text
+    assert '<input type="hidden" name="map.pending" value="new">' in picked.text
+    moved = admin.post("/admin/workflows/desk/migration", {"map.pending": "new", "apply": "1"},
+                       htmx=True)  # fmt: skip
+    assert "Moved 1 tickets to v2." in moved.text
+    assert "Every open ticket runs on the newest version (v2)." in moved.text

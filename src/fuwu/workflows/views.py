@@ -98,6 +98,7 @@ def _editor_context(
         "graph": graph,
         "raw": json.dumps(row.definition, ensure_ascii=False, indent=2),
         "problems": problems or [],
+        "has_published": configs.current(session, KIND, key) is not None,
     }
 
 
