@@ -25,7 +25,6 @@ from fuwu.tickets.models import Ticket
 from fuwu.tickets.state import TicketState, state_of
 from fuwu.workflows import approvals, statuses, timers
 from fuwu.workflows import service as workflows
-from fuwu.workflows.compiled import Step, Workflow
 from fuwu.workflows.definition import Child
 
 Apply = Callable[..., Applied]
@@ -49,7 +48,7 @@ def written(
     workflow = workflows.for_ticket(session, state["type"], state.workflow)
     if workflow is None:
         return applied
-    step = _step_taken(workflow, applied.reasons)
+    step = workflow.step_of(str(applied.reasons.get("status", "")))
     if step is not None:
         for child in step.transition.children:
             _open_child(session, actor, state, child, where, apply)
@@ -70,15 +69,10 @@ def written(
         change=Change({"status": outcome_step.transition.to}, cause="approval",
                       intent=outcome_step.key, checks_version=False),
     )  # fmt: skip
-    row = repository.row_of(session, state.id) if applied.row is not None else None
+    # a create answers with its row: read again, the outcome step moved it on
+    row = repository.visible_row(session, Principal.system(), state.id) if applied.row else None
     return Applied(state=followed.state, changed=True, row=row,
                    reasons={**applied.reasons, **followed.reasons})  # fmt: skip
-
-
-def _step_taken(workflow: Workflow, reasons: dict[str, str] | Any) -> Step | None:
-    """The step that moved the status, as the history records it (`workflow:<step>`)."""
-    why = str(reasons.get("status", ""))
-    return workflow.step(why[len("workflow:") :]) if why.startswith("workflow:") else None
 
 
 def _open_child(

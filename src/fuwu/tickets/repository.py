@@ -268,12 +268,6 @@ def list_select() -> Any:
     return _LIST_SELECT
 
 
-def row_of(session: Session, ticket_id: int) -> TicketRow:
-    """One ticket as a list row (read again after a change that followed its insert)."""
-    found = session.execute(_LIST_SELECT.where(Ticket.id == ticket_id)).mappings().one()
-    return _row(found)
-
-
 def conditions(f: TicketFilter, actor: Principal) -> list[ColumnElement[bool]]:
     """The WHERE parts of a filter, visibility included."""
     return _conditions(f, actor)

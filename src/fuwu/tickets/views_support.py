@@ -41,7 +41,7 @@ from fuwu.web import forms
 from fuwu.web.errors import locale_of
 from fuwu.web.templating import VARY, is_htmx, page, redirect, render
 from fuwu.workflows import statuses, timers
-from fuwu.workflows.compiled import Workflow
+from fuwu.workflows.compiled import Workflow, reason_for
 
 log = logging.getLogger("fuwu.tickets")
 GENERAL = custom_fields.GENERAL
@@ -123,12 +123,12 @@ def steps_context(
         session, actor=me, ticket=ticket, locale=locale, timezone=timezone
     ) if governed else []  # fmt: skip
     # The timeline names the step behind each status change ("workflow:<step>" in history).
-    reasons: dict[str, str] = {"workflow:reopen": gettext(locale, "reopened by a reply"),
-                               "workflow:approval": gettext(locale, "approval")}  # fmt: skip
+    reasons: dict[str, str] = {reason_for("reopen"): gettext(locale, "reopened by a reply"),
+                               reason_for("approval"): gettext(locale, "approval")}  # fmt: skip
     if workflow is not None:
-        reasons[f"workflow:{workflow.key}"] = workflow.definition.name.of(locale)
+        reasons[reason_for(workflow.key)] = workflow.definition.name.of(locale)
         for step in workflow.steps:
-            reasons[f"workflow:{step.key}"] = step.transition.label.of(locale)
+            reasons[reason_for(step.key)] = step.transition.label.of(locale)
     entity = entities.get("ticket")
     specs = catalog(session, "ticket").specs
     labels: dict[str, str] = {}

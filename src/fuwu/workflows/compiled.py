@@ -16,6 +16,12 @@ from fuwu.workflows.approval import Approval, outcome_steps
 from fuwu.workflows.definition import Definition, Transition
 
 MAX_AUTOMATIC = 10  # automatic steps in a row after one change (a loop stops here)
+REASON = "workflow:"  # history's reason for a value the engine set: "workflow:<step>"
+
+
+def reason_for(key: str) -> str:
+    """The history reason of a value set by the step (or cause) `key`."""
+    return f"{REASON}{key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,10 @@ class Workflow:
 
     def step(self, key: str) -> Step | None:
         return next((s for s in self.steps if s.key == key), None)
+
+    def step_of(self, reason: str) -> Step | None:
+        """The step a history reason names (`reason_for`), if it names one."""
+        return self.step(reason.removeprefix(REASON)) if reason.startswith(REASON) else None
 
     def approval(self, status: str) -> Approval | None:
         """The approval a ticket in `status` waits for (None: it is not an approval state)."""

@@ -27,7 +27,7 @@ from fuwu.errors import Conflict, PermissionDenied, ValidationFailed, field_erro
 from fuwu.fields.deciders import Decision, Proposal
 from fuwu.fields.forms.validation import variables_for
 from fuwu.workflows import service, statuses
-from fuwu.workflows.compiled import MAX_AUTOMATIC, Step, Workflow
+from fuwu.workflows.compiled import MAX_AUTOMATIC, Step, Workflow, reason_for
 
 
 class _Record(MutableMapping[str, Any]):
@@ -85,11 +85,11 @@ class WorkflowDecider:
             status = step.transition.to
             values.update(step.transition.set)
             record.update(step.transition.set, status=status)
-            reason = f"workflow:{step.key}"
+            reason = reason_for(step.key)
             self._opens(workflow, reason, record)
         self._check_children(session, workflow, proposal, status)
         values["status"] = status
-        return Decision(values=values, reason=reason or f"workflow:{workflow.key}")
+        return Decision(values=values, reason=reason or reason_for(workflow.key))
 
     def _counter(self, session: Session, proposal: Proposal) -> Callable[[], int]:
         """How many of the ticket's child tickets are open, counted once and only when a guard
@@ -104,7 +104,7 @@ class WorkflowDecider:
 
     def _opens(self, workflow: Workflow, reason: str, record: _Record) -> None:
         """The children the step just taken will open count as open for the next guards."""
-        step = workflow.step(reason.removeprefix("workflow:")) if reason else None
+        step = workflow.step_of(reason)
         if step is not None:
             record.opened += len(step.transition.children)
 
@@ -148,7 +148,7 @@ class WorkflowDecider:
         if proposal.cause == "reopened":
             catalogue = statuses.catalogue(session).statuses
             categories = {k: s.category for k, s in catalogue.items()}
-            return workflow.definition.reopen_status(categories), {}, "workflow:reopen"
+            return workflow.definition.reopen_status(categories), {}, reason_for("reopen")
         current = before["status"]
         self._check_locked(workflow, proposal, current)
         if proposal.intent:
@@ -208,7 +208,7 @@ class WorkflowDecider:
         wanted = proposal.asked.get("status", proposal.after["status"])
         if wanted not in workflow.definition.statuses:
             raise ValidationFailed.single("status", "not_in_workflow")
-        return str(wanted), {}, f"workflow:{proposal.cause}"
+        return str(wanted), {}, reason_for(proposal.cause)
 
     def _taken(
         self,
@@ -227,4 +227,4 @@ class WorkflowDecider:
             raise ValidationFailed([field_error(k, "required_for_step") for k in missing])
         if not step.holds(record, variables):
             raise Conflict("The condition of this step does not hold for the ticket now.")
-        return step.transition.to, dict(step.transition.set), f"workflow:{step.key}"
+        return step.transition.to, dict(step.transition.set), reason_for(step.key)

@@ -22,7 +22,7 @@ from fuwu.web import forms
 from fuwu.web.deps import DbSession
 from fuwu.web.errors import describe, locale_of
 from fuwu.web.forms import Posted
-from fuwu.web.templating import page, redirect
+from fuwu.web.templating import page, redirect, render
 from fuwu.workflows import editor, service, statuses
 from fuwu.workflows.definition import KIND, Definition
 
@@ -51,7 +51,7 @@ def workflows_page(request: Request, session: DbSession, me: UiAdmin) -> Respons
                      "draft": draft is not None})  # fmt: skip
     context = {"nav_active": "workflows", "rows": rows,
                "statuses": statuses.catalogue(session).active()}  # fmt: skip
-    return page(request, "workflows/list.html", "workflows/list.html", context)
+    return render(request, "workflows/list.html", context)
 
 
 @router.post("/admin/workflows", dependencies=[Csrf])
